@@ -1,0 +1,61 @@
+# keyvault.azure: the two commands a new user runs are `make demo` and `make test`.
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+VENV_PYTHON := $(VENV)/bin/python
+COLLECTIONS_DIR := $(VENV)/collections
+BUILD_DIR := $(VENV)/build
+STATE_DIR ?= $(CURDIR)/.localvault
+PYTEST_ARGS ?=
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
+# The collection under test must not be shadowed by a copy in the user's own collection paths.
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+
+.PHONY: demo test venv install vault sanity pytest localvault-tests unit integration clean
+
+demo: install
+	@echo "==> Starting a throw-away local Key Vault and running playbooks/demo.yml against it"
+	tests/utils/with-localvault $(VENV)/bin/ansible-playbook -i playbooks/inventory/localhost.yml playbooks/demo.yml
+
+test: venv
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests
+	$(VENV_PYTHON) tests/utils/sanity.py
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "keyvault.azure needs Python 3.10 or later to run its tests")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
+	$(VENV_PYTHON) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Builds the collection the way ansible-galaxy users get it (build_ignore applied) and installs it
+# into the virtual environment's own collection path.
+install: venv
+	rm -rf $(BUILD_DIR)
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD_DIR) .
+	$(VENV)/bin/ansible-galaxy collection install --force -p $(COLLECTIONS_DIR) $(BUILD_DIR)/keyvault-azure-*.tar.gz
+
+# The local vault in the foreground, keeping its state in .localvault/ across restarts.
+vault: venv
+	$(VENV_PYTHON) -m localvault --state-dir $(STATE_DIR)
+
+sanity: venv
+	$(VENV_PYTHON) tests/utils/sanity.py
+
+pytest: venv
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests
+
+localvault-tests: venv
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests/localvault
+
+unit: venv
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests/unit
+
+integration: venv
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests/integration
+
+clean:
+	rm -rf $(VENV) $(STATE_DIR) tests/output .pytest_cache
