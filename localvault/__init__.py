@@ -1,0 +1,1 @@
+"""localvault: a local Azure Key Vault (secrets and certificates) with a managed-identity endpoint, for tests and demos."""

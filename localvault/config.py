@@ -1,0 +1,228 @@
+"""The local vault's configuration file, its defaults, and the settings operators change at run time.
+
+The configuration file is JSON; every key is optional::
+
+    {
+      "vault_name": "localvault",
+      "tenant_id": "<uuid>",
+      "identities": [{"name": "ci", "system_assigned": false, "client_id": "<uuid>", "object_id": "<uuid>",
+                      "resource_id": "/subscriptions/.../userAssignedIdentities/ci",
+                      "permissions": {"secrets": ["get", "list"], "certificates": ["get"]}}],
+      "token_lifetime_seconds": 3600,
+      "soft_delete_retention_days": 90,
+      "purge_protection": false,
+      "deletion_delay_seconds": 2,
+      "recovery_delay_seconds": 2,
+      "certificate_creation_delay_seconds": 2,
+      "server_cert_sans": ["vault.example.test", "192.0.2.10"]
+    }
+
+Identities from the file are added to the two defaults (``vm``, system-assigned, secrets get/list;
+``operator``, user-assigned, every permission); one with a default's name replaces it. Only one
+identity may be system-assigned.
+"""
+
+import dataclasses
+import json
+import threading
+import uuid
+
+from localvault.identity import Identity
+
+SECRET_PERMISSIONS = ("get", "list", "set", "delete", "recover", "backup", "restore", "purge")
+CERTIFICATE_PERMISSIONS = ("get", "list", "delete", "create", "import", "update", "managecontacts", "getissuers", "listissuers",
+                           "setissuers", "deleteissuers", "manageissuers", "recover", "purge", "backup", "restore")
+PERMISSION_NAMES = {"secrets": SECRET_PERMISSIONS, "certificates": CERTIFICATE_PERMISSIONS}
+
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+RESOURCE_GROUP = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/localvault/providers"
+_ID_NAMESPACE = uuid.UUID("6f1c8e52-4d0a-4c47-9a0e-4c6b8a5e2f10")
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or holds a value the vault cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeSettings:
+    """Behaviour an operator may change while the vault runs (``/_emulator/settings``)."""
+
+    deletion_delay_seconds: float = 2.0
+    recovery_delay_seconds: float = 2.0
+    certificate_creation_delay_seconds: float = 2.0
+    token_lifetime_seconds: int = 3600
+    soft_delete_retention_days: int = 90
+    purge_protection: bool = False
+
+    def recovery_level(self):
+        # The service reports "Customized" levels when retention is shorter than the 90-day default.
+        level = "Recoverable" if self.soft_delete_retention_days >= 90 else "CustomizedRecoverable"
+        return level if self.purge_protection else level + "+Purgeable"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    vault_name: str
+    tenant_id: str
+    identities: tuple
+    settings: RuntimeSettings
+    server_cert_sans: tuple
+
+
+class SettingsHolder:
+    """Thread-safe current :class:`RuntimeSettings`, starting from (and resettable to) the configured ones."""
+
+    def __init__(self, initial):
+        self._initial = initial
+        self._current = initial
+        self._lock = threading.Lock()
+
+    def current(self):
+        with self._lock:
+            return self._current
+
+    def update(self, changes):
+        with self._lock:
+            self._current = _validated_settings(dataclasses.replace(self._current, **_settings_fields(changes)))
+            return self._current
+
+    def reset(self):
+        with self._lock:
+            self._current = self._initial
+            return self._current
+
+
+def derived_uuid(*parts):
+    """A stable id so default identities keep their ids across restarts and machines."""
+    return str(uuid.uuid5(_ID_NAMESPACE, "/".join(parts)))
+
+
+def default_identities():
+    return (
+        Identity(name="vm", client_id=derived_uuid("vm", "client"), object_id=derived_uuid("vm", "object"),
+                 resource_id=f"{RESOURCE_GROUP}/Microsoft.Compute/virtualMachines/vm", system_assigned=True,
+                 permissions={"secrets": ("get", "list"), "certificates": ()}),
+        Identity(name="operator", client_id=derived_uuid("operator", "client"), object_id=derived_uuid("operator", "object"),
+                 resource_id=f"{RESOURCE_GROUP}/Microsoft.ManagedIdentity/userAssignedIdentities/operator", system_assigned=False,
+                 permissions={"secrets": SECRET_PERMISSIONS, "certificates": CERTIFICATE_PERMISSIONS}),
+    )
+
+
+def load(path=None):
+    """Read the configuration file at ``path`` (None: defaults only) and return a :class:`Config`."""
+    raw = {}
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                raw = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the configuration file {path}: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"the configuration file {path} must hold a JSON object")
+    return from_dict(raw)
+
+
+def from_dict(raw):
+    raw = dict(raw)
+    vault_name = _pop_str(raw, "vault_name", "localvault")
+    tenant_id = _pop_str(raw, "tenant_id", derived_uuid("tenant"))
+    identities = _merge_identities(raw.pop("identities", []))
+    sans = raw.pop("server_cert_sans", [])
+    if not isinstance(sans, list) or not all(isinstance(san, str) and san for san in sans):
+        raise ConfigError("server_cert_sans must be a list of host names or IP addresses")
+    settings_keys = {field.name for field in dataclasses.fields(RuntimeSettings)}
+    settings = _validated_settings(RuntimeSettings(**_settings_fields({key: raw.pop(key) for key in list(raw) if key in settings_keys})))
+    if raw:
+        raise ConfigError(f"unknown configuration keys: {', '.join(sorted(raw))}")
+    return Config(vault_name=vault_name, tenant_id=tenant_id, identities=identities, settings=settings, server_cert_sans=tuple(sans))
+
+
+def _pop_str(raw, key, default):
+    value = raw.pop(key, default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key} must be a non-empty string")
+    return value
+
+
+def _settings_fields(changes):
+    known = {field.name: field.type for field in dataclasses.fields(RuntimeSettings)}
+    unknown = sorted(set(changes) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+    converted = {}
+    for key, value in changes.items():
+        expected = known[key]
+        if expected is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{key} must be true or false")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number")
+        elif expected is int and value != int(value):
+            raise ConfigError(f"{key} must be a whole number")
+        converted[key] = int(value) if expected is int else value
+    return converted
+
+
+def _validated_settings(settings):
+    if not 7 <= settings.soft_delete_retention_days <= 90:
+        raise ConfigError("soft_delete_retention_days must be between 7 and 90, as in the service")
+    if settings.token_lifetime_seconds < 1:
+        raise ConfigError("token_lifetime_seconds must be at least 1")
+    for name in ("deletion_delay_seconds", "recovery_delay_seconds", "certificate_creation_delay_seconds"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{name} must not be negative")
+    return settings
+
+
+def _merge_identities(entries):
+    if not isinstance(entries, list):
+        raise ConfigError("identities must be a list")
+    merged = {identity.name: identity for identity in default_identities()}
+    for entry in entries:
+        identity = _identity_from_dict(entry)
+        merged[identity.name] = identity
+    system_assigned = [identity.name for identity in merged.values() if identity.system_assigned]
+    if len(system_assigned) > 1:
+        raise ConfigError(f"only one identity may be system-assigned, found: {', '.join(system_assigned)}")
+    for attribute in ("client_id", "object_id", "resource_id"):
+        values = [getattr(identity, attribute) for identity in merged.values()]
+        if len(set(value.lower() for value in values)) != len(values):
+            raise ConfigError(f"two identities share the same {attribute}")
+    return tuple(merged.values())
+
+
+def _identity_from_dict(entry):
+    if not isinstance(entry, dict):
+        raise ConfigError("every identity must be a JSON object")
+    entry = dict(entry)
+    name = _pop_str(entry, "name", "")
+    system_assigned = entry.pop("system_assigned", False)
+    if not isinstance(system_assigned, bool):
+        raise ConfigError(f"identity {name}: system_assigned must be true or false")
+    kind = "Microsoft.Compute/virtualMachines" if system_assigned else "Microsoft.ManagedIdentity/userAssignedIdentities"
+    client_id = _pop_str(entry, "client_id", derived_uuid(name, "client"))
+    object_id = _pop_str(entry, "object_id", derived_uuid(name, "object"))
+    resource_id = _pop_str(entry, "resource_id", f"{RESOURCE_GROUP}/{kind}/{name}")
+    permissions = _permissions(name, entry.pop("permissions", {}))
+    if entry:
+        raise ConfigError(f"identity {name}: unknown keys {', '.join(sorted(entry))}")
+    return Identity(name=name, client_id=client_id, object_id=object_id, resource_id=resource_id,
+                    system_assigned=system_assigned, permissions=permissions)
+
+
+def _permissions(name, raw):
+    if not isinstance(raw, dict) or set(raw) - set(PERMISSION_NAMES):
+        raise ConfigError(f"identity {name}: permissions must be an object with the keys secrets and certificates")
+    permissions = {}
+    for collection, allowed in PERMISSION_NAMES.items():
+        requested = raw.get(collection, [])
+        if not isinstance(requested, list) or not all(isinstance(item, str) for item in requested):
+            raise ConfigError(f"identity {name}: permissions.{collection} must be a list of names")
+        lowered = [item.lower() for item in requested]
+        if "all" in lowered:
+            lowered = list(allowed)
+        unknown = sorted(set(lowered) - set(allowed))
+        if unknown:
+            raise ConfigError(f"identity {name}: unknown {collection} permissions {', '.join(unknown)}; known: {', '.join(allowed)}")
+        permissions[collection] = tuple(item for item in allowed if item in lowered)
+    return permissions

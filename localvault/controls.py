@@ -1,0 +1,217 @@
+"""Operator controls under ``/_emulator/`` (a path the service never uses; no authentication).
+
+* ``GET /_emulator/counters`` - requests per operation, per identity and status, and IMDS token requests;
+* ``GET|POST|DELETE /_emulator/faults`` - list, add or clear injected faults. A fault is
+  ``{"operation": "GetSecret" | "*" | "ImdsToken", "status": 429, "retry_after": 1, "latency": 0.5,
+  "drop": false, "every": 3, "count": 2}`` (``every``: only each Nth matching request, default 1;
+  ``count``: how many requests it hits, null = until cleared). It applies to authenticated requests
+  of that operation (IMDS token requests for ``ImdsToken``): wait ``latency`` seconds, then drop the
+  connection, answer ``status`` (with ``Retry-After`` when given), or carry on normally;
+* ``POST /_emulator/reset`` - zero the counters and clear the faults;
+* ``GET|POST|DELETE /_emulator/settings`` - read, change, or restore the configured run-time settings
+  (deletion/recovery/certificate-creation delays, token lifetime, retention, purge protection).
+"""
+
+import collections
+import dataclasses
+import json
+import threading
+
+from localvault.config import ConfigError
+
+CONTROLS_PREFIX = "/_emulator"
+IMDS_OPERATION = "ImdsToken"
+ANY_OPERATION = "*"
+
+_FAULT_ERRORS = {
+    429: ("Throttled", "Request was not processed because too many requests were received. Please retry after the time in Retry-After."),
+    500: ("InternalServerError", "The server encountered an internal error. Please retry the request."),
+    503: ("ServiceUnavailable", "The service is unavailable. Please retry the request."),
+}
+
+
+class ControlError(ValueError):
+    """A request to the operator controls that cannot be carried out."""
+
+
+@dataclasses.dataclass
+class Fault:
+    operation: str
+    status: int = None
+    retry_after: float = None
+    latency: float = 0.0
+    drop: bool = False
+    every: int = 1
+    count: int = None
+    matched: int = 0
+
+    def error_body(self, imds):
+        code, message = _FAULT_ERRORS.get(self.status, ("InjectedFault", f"The operator controls answered {self.status}."))
+        if imds:
+            return {"error": code, "error_description": message}
+        return {"error": {"code": code, "message": message}}
+
+    def headers(self):
+        if self.retry_after is None:
+            return {}
+        retry_after = self.retry_after
+        return {"Retry-After": str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)}
+
+
+class Counters:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self):
+        self._total = 0
+        self._operations = collections.Counter()
+        self._identities = collections.defaultdict(collections.Counter)
+        self._statuses = collections.defaultdict(collections.Counter)
+        self._faults = collections.Counter()
+        self._imds = collections.Counter()
+        self._imds_statuses = collections.Counter()
+
+    def reset(self):
+        with self._lock:
+            self._reset()
+
+    def record(self, operation, identity_name, status):
+        with self._lock:
+            self._total += 1
+            self._operations[operation] += 1
+            self._identities[identity_name or "anonymous"][operation] += 1
+            self._statuses[operation][str(status)] += 1
+
+    def record_fault(self, operation):
+        with self._lock:
+            self._faults[operation] += 1
+
+    def record_imds(self, identity_name, status):
+        with self._lock:
+            self._imds[identity_name or "unknown"] += 1
+            self._imds_statuses[str(status)] += 1
+
+    def snapshot(self):
+        with self._lock:
+            return {
+                "total": self._total,
+                "operations": dict(self._operations),
+                "identities": {name: dict(counts) for name, counts in self._identities.items()},
+                "statuses": {operation: dict(counts) for operation, counts in self._statuses.items()},
+                "faults": dict(self._faults),
+                "imds": {"total": sum(self._imds.values()), "identities": dict(self._imds), "statuses": dict(self._imds_statuses)},
+            }
+
+
+class Faults:
+    def __init__(self, known_operations):
+        self._known = set(known_operations) | {ANY_OPERATION, IMDS_OPERATION}
+        self._lock = threading.Lock()
+        self._faults = []
+
+    def add(self, spec):
+        fault = self._parse(spec)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self):
+        with self._lock:
+            self._faults.clear()
+
+    def describe(self):
+        with self._lock:
+            return [dataclasses.asdict(fault) for fault in self._faults]
+
+    def take(self, operation):
+        """The first fault that applies to one request of ``operation``, using up one of its count."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.operation == operation or (fault.operation == ANY_OPERATION and operation != IMDS_OPERATION):
+                    fault.matched += 1
+                    if fault.matched % fault.every:
+                        continue
+                    if fault.count is not None:
+                        fault.count -= 1
+                        if fault.count == 0:
+                            self._faults.remove(fault)
+                    return dataclasses.replace(fault)
+        return None
+
+    def _parse(self, spec):
+        if not isinstance(spec, dict):
+            raise ControlError("a fault must be a JSON object")
+        unknown = set(spec) - ({field.name for field in dataclasses.fields(Fault)} - {"matched"})
+        if unknown:
+            raise ControlError(f"unknown fault keys: {', '.join(sorted(unknown))}")
+        operation = spec.get("operation")
+        if operation not in self._known:
+            raise ControlError(f"unknown operation {operation!r}; known: {', '.join(sorted(self._known))}")
+        fault = Fault(operation=operation, status=spec.get("status"), retry_after=spec.get("retry_after"),
+                      latency=spec.get("latency", 0.0), drop=spec.get("drop", False), every=spec.get("every", 1), count=spec.get("count"))
+        if fault.status is not None and (not isinstance(fault.status, int) or isinstance(fault.status, bool) or not 400 <= fault.status <= 599):
+            raise ControlError("status must be an HTTP error status (400-599)")
+        for name in ("retry_after", "latency"):
+            value = getattr(fault, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                raise ControlError(f"{name} must be a non-negative number of seconds")
+        if not isinstance(fault.drop, bool):
+            raise ControlError("drop must be true or false")
+        if fault.count is not None and (not isinstance(fault.count, int) or isinstance(fault.count, bool) or fault.count < 1):
+            raise ControlError("count must be a positive whole number or null")
+        if not isinstance(fault.every, int) or isinstance(fault.every, bool) or fault.every < 1:
+            raise ControlError("every must be a positive whole number")
+        if fault.status is None and not fault.drop and not fault.latency:
+            raise ControlError("a fault needs a status, drop or latency")
+        if fault.status is not None and fault.drop:
+            raise ControlError("a fault either drops the connection or answers a status, not both")
+        return fault
+
+
+class Controls:
+    """Counters, faults and run-time settings, and the HTTP face of them."""
+
+    def __init__(self, settings, known_operations):
+        self.settings = settings
+        self.counters = Counters()
+        self.faults = Faults(known_operations)
+
+    def handle(self, method, path, body):
+        """Answer a request under ``/_emulator``: ``(status, body)``."""
+        resource = path[len(CONTROLS_PREFIX):].strip("/")
+        try:
+            payload = json.loads(body.decode("utf-8")) if body else {}
+        except (UnicodeDecodeError, ValueError):
+            return 400, {"error": "the request body is not valid JSON"}
+        try:
+            return self._dispatch(method, resource, payload)
+        except (ControlError, ConfigError, TypeError) as exc:
+            return 400, {"error": str(exc)}
+
+    def _dispatch(self, method, resource, payload):
+        if resource == "counters" and method == "GET":
+            return 200, self.counters.snapshot()
+        if resource == "reset" and method == "POST":
+            self.counters.reset()
+            self.faults.clear()
+            return 200, {"counters": self.counters.snapshot(), "faults": []}
+        if resource == "faults":
+            if method == "GET":
+                return 200, {"faults": self.faults.describe()}
+            if method == "POST":
+                return 201, {"fault": dataclasses.asdict(self.faults.add(payload))}
+            if method == "DELETE":
+                self.faults.clear()
+                return 200, {"faults": []}
+        if resource == "settings":
+            if method == "GET":
+                return 200, dataclasses.asdict(self.settings.current())
+            if method == "POST":
+                if not isinstance(payload, dict):
+                    raise ControlError("settings must be a JSON object")
+                return 200, dataclasses.asdict(self.settings.update(payload))
+            if method == "DELETE":
+                return 200, dataclasses.asdict(self.settings.reset())
+        return 404, {"error": f"no control {method} {CONTROLS_PREFIX}/{resource}",
+                     "controls": ["GET counters", "POST reset", "GET|POST|DELETE faults", "GET|POST|DELETE settings"]}
