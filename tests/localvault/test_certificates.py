@@ -743,8 +743,10 @@ def test_the_vm_identity_has_no_certificate_permissions(certificate_client, loca
 
 def test_each_certificate_permission_is_enforced(localvault_factory, monkeypatch, ca):
     permissions = ["get", "list", "getissuers"]
-    config = {"certificate_creation_delay_seconds": 0, "identities": [{"name": "reader", "permissions": {"certificates": permissions}},
-                                                                        {"name": "issuer-admin", "permissions": {"certificates": ["manageissuers"]}}]}
+    config = {"certificate_creation_delay_seconds": 0, "identities": [
+        {"name": "reader", "permissions": {"certificates": permissions}},
+        {"name": "issuer-admin", "permissions": {"certificates": ["manageissuers"]}},
+    ]}
     vault = localvault_factory(config=config)
     for variable, value in vault.env.items():
         monkeypatch.setenv(variable, value)
