@@ -1,0 +1,12 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the keyvault.azure collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Hides the task result of keyvault.azure.secret when it carries a secret value.
+
+from ansible_collections.keyvault.azure.plugins.plugin_utils._sensitive_result import SensitiveResultAction
+
+
+class ActionModule(SensitiveResultAction):
+
+    MODULE = 'keyvault.azure.secret'

@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the keyvault.azure collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+name: secret
+short_description: Read secret values from Azure Key Vault
+version_added: 0.1.0
+description:
+  - Returns the value of each secret named in the terms, in the order of the terms.
+  - A term is a secret name (the current version), V(name/version), or a full secret id such as
+    V(https://othervault.vault.azure.net/secrets/name/version), which may point at another vault.
+  - Several terms are fetched concurrently, with one credential (and one client per vault).
+  - The values are marked unsafe, so Ansible never templates them; a secret containing C({{ }}) stays as it is.
+  - The lookup runs on the controller, so it authenticates as the controller (for example with the managed identity
+    of the VM Ansible runs on). To read secrets with each managed host's own identity, use M(keyvault.azure.secret_info).
+author:
+  - keyvault.azure contributors (@keyvault-azure)
+requirements:
+  - azure-identity >= 1.15.0
+  - azure-keyvault-secrets >= 4.8.0
+notes:
+  - "Access-policy permissions needed: secrets C(get)."
+seealso:
+  - module: keyvault.azure.secret_info
+  - module: keyvault.azure.secret
+extends_documentation_fragment:
+  - keyvault.azure.connection
+  - keyvault.azure.connection.plugins
+  - keyvault.azure.auth
+  - keyvault.azure.auth.plugins
+options:
+  _terms:
+    description: Secret names, V(name/version) pairs or secret ids.
+    type: list
+    elements: str
+    required: true
+  version:
+    description:
+      - Version to read for every term that does not name one.
+    type: str
+  on_missing:
+    description:
+      - What to do when a secret does not exist. V(error) fails, V(warn) warns and skips the term, V(skip) skips it
+        silently. A skipped term is left out of the result, or replaced with O(default) when that is set.
+    type: str
+    choices: [error, warn, skip]
+    default: error
+  on_denied:
+    description:
+      - What to do when the vault denies reading a secret (the identity lacks the C(get) permission, or the secret is
+        disabled). Same choices as O(on_missing).
+    type: str
+    choices: [error, warn, skip]
+    default: error
+  on_deleted:
+    description:
+      - What to do when a secret is deleted but still recoverable. Same choices as O(on_missing).
+    type: str
+    choices: [error, warn, skip]
+    default: error
+  default:
+    description:
+      - The value returned in place of a term that was skipped or warned about through O(on_missing), O(on_denied) or
+        O(on_deleted).
+    type: raw
+  as_json:
+    description:
+      - Decode each value as JSON and return the structure (a dictionary, a list...), for secrets that hold structured
+        data. A value that is not JSON fails the lookup.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Use a secret in a template (on an Azure VM, with its system-assigned managed identity)
+  ansible.builtin.template:
+    src: app.conf.j2
+    dest: /etc/myapp/app.conf
+    mode: "0600"
+  vars:
+    db_password: "{{ lookup('keyvault.azure.secret', 'db-password', vault_url='https://myvault.vault.azure.net') }}"
+
+- name: Read several secrets at once (fetched concurrently)
+  ansible.builtin.set_fact:
+    app_secrets: "{{ query('keyvault.azure.secret', 'db-password', 'api-key', 'smtp-password') }}"
+  no_log: true
+
+- name: A secret that may not exist yet, with a fallback
+  ansible.builtin.debug:
+    msg: "{{ lookup('keyvault.azure.secret', 'feature-flag', on_missing='skip', default='off') }}"
+
+- name: A structured secret, decoded from JSON
+  ansible.builtin.set_fact:
+    db: "{{ lookup('keyvault.azure.secret', 'db-connection', as_json=true) }}"
+  no_log: true
+
+- name: A pinned version, and a secret from another vault by its id
+  ansible.builtin.set_fact:
+    pinned: "{{ lookup('keyvault.azure.secret', 'db-password/4387e9f3d6e14c459867679a90fd0f79') }}"
+    shared: "{{ lookup('keyvault.azure.secret', 'https://sharedvault.vault.azure.net/secrets/license-key') }}"
+  no_log: true
+
+# The connection can also come from variables, for example in group_vars/all.yml:
+#   ansible_keyvault_vault_url: https://myvault.vault.azure.net
+#   ansible_keyvault_client_id: 00000000-0000-0000-0000-000000000000
+# from the environment (ANSIBLE_KEYVAULT_URL=...), or from ansible.cfg:
+#   [keyvault_azure]
+#   vault_url = https://myvault.vault.azure.net
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - The values of the secrets, one per term (fewer when terms are skipped), marked unsafe.
+    - With O(as_json=true), the decoded structures.
+  type: list
+  elements: raw
+"""
+
+import json
+
+from ansible.errors import AnsibleLookupError
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.keyvault.azure.plugins.module_utils._client import get_secret_client
+from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
+from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase
+
+
+class LookupModule(KeyVaultLookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        self.load_options(variables, kwargs)
+        options = self.connection_options()
+        try:
+            references = [parse_object_reference(term, 'secrets', options.vault_url, self.get_option('version')) for term in terms]
+        except KeyVaultInputError as error:
+            raise AnsibleLookupError(str(error))
+        if any(reference.vault_url is None for reference in references):
+            try:
+                options.require_vault_url()
+            except KeyVaultInputError as error:
+                raise AnsibleLookupError('%s, or give full secret ids' % error)
+
+        as_json = self.get_option('as_json')
+
+        def fetch(reference):
+            value = read_secret_value(options, reference)
+            if as_json:
+                return decode_json(value, reference)
+            return value
+
+        try:
+            outcomes = self.fetch_all(references, fetch)
+        finally:
+            self.report_retries(options)
+        return [wrap_var(value) for value in self.settle(outcomes)]
+
+
+def describe_reference(reference):
+    if reference.version:
+        return "secret '%s' version %s" % (reference.name, reference.version)
+    return "secret '%s'" % reference.name
+
+
+def read_secret_value(options, reference):
+    subject = describe_reference(reference)
+    client = vault_call(options, reference.vault_url, 'secrets/get', subject, get_secret_client, options, reference.vault_url)
+    try:
+        return vault_call(options, reference.vault_url, 'secrets/get', subject, client.get_secret, reference.name, reference.version).value
+    except KeyVaultError as error:
+        if error.kind != 'not_found' or reference.version:
+            raise
+        # Tell a deleted (and recoverable) secret from one that never existed.
+        try:
+            deleted = vault_call(options, reference.vault_url, 'secrets/get', subject, client.get_deleted_secret, reference.name)
+        except KeyVaultError:
+            raise error
+        purge_date = format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date))
+        raise KeyVaultError('deleted', '%s in vault %s is deleted; it can be recovered until %s' % (
+            subject, reference.vault_url, purge_date or 'it is purged'))
+
+
+def decode_json(value, reference):
+    try:
+        return json.loads(value)
+    except ValueError as error:
+        # Only the position of the problem is reported: the decoder's message could quote the value.
+        raise KeyVaultError('invalid', '%s in vault %s is not valid JSON (error at line %d column %d)' % (
+            describe_reference(reference), reference.vault_url, getattr(error, 'lineno', 0), getattr(error, 'colno', 0)))

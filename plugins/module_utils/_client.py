@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the keyvault.azure collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Credentials and vault clients, built once per process from ConnectionOptions.
+
+For internal collection use only: names and behaviour may change without notice.
+
+Authentication, challenge handling, retries and polling are the Azure SDK's; this file only
+chooses and configures them.
+"""
+
+import logging
+import threading
+import traceback
+
+try:
+    from azure.core.pipeline.policies import RetryPolicy
+    from azure.identity import (
+        AzureCliCredential,
+        CertificateCredential,
+        ClientSecretCredential,
+        DefaultAzureCredential,
+        EnvironmentCredential,
+        ManagedIdentityCredential,
+        WorkloadIdentityCredential,
+    )
+    from azure.keyvault.certificates import CertificateClient
+    from azure.keyvault.secrets import SecretClient
+except ImportError:
+    HAS_AZURE = False
+    AZURE_IMPORT_ERROR = traceback.format_exc()
+    RetryPolicy = object
+else:
+    HAS_AZURE = True
+    AZURE_IMPORT_ERROR = None
+
+from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, one_line
+
+REQUIRED_LIBRARIES = 'azure-identity, azure-keyvault-secrets and azure-keyvault-certificates'
+
+# azure-identity logs each failed token attempt as a warning; without a handler Python prints it to
+# stderr, which Ansible reports as stray output. The plugins report the failure in their own message.
+logging.getLogger('azure').addHandler(logging.NullHandler())
+
+
+class RetryLog(object):
+    """What was retried, collected from every client of the process (possibly from several threads)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._events = []
+
+    def record(self, event):
+        with self._lock:
+            self._events.append(event)
+
+    def drain(self):
+        """Every event recorded since the last call."""
+        with self._lock:
+            events, self._events = self._events, []
+        return events
+
+
+RETRY_LOG = RetryLog()
+
+
+def _describe_attempt(response, error):
+    """``GET https://vault/secrets/name: HTTP 429 (Retry-After 2)``, without query string or body.
+
+    ``response`` is the pipeline response, or the pipeline request when ``error`` is set.
+    """
+    request = getattr(response, 'http_request', None)
+    target = ''
+    if request is not None:
+        target = '%s %s' % (request.method, request.url.split('?')[0])
+    if error is not None:
+        return '%s: %s' % (target, one_line(type(error).__name__))
+    http_response = response.http_response
+    retry_after = http_response.headers.get('Retry-After')
+    return '%s: HTTP %d%s' % (target, http_response.status_code, ' (Retry-After %s)' % retry_after if retry_after else '')
+
+
+class ReportingRetryPolicy(RetryPolicy):
+    """azure-core's retry policy (backoff, Retry-After) that also records each retry it decides on.
+
+    A certificate the client does not trust stays untrusted, so that failure is not retried.
+    """
+
+    def __init__(self, retry_log, **kwargs):
+        super(ReportingRetryPolicy, self).__init__(**kwargs)
+        self._retry_log = retry_log
+
+    def increment(self, settings, response=None, error=None):
+        if error is not None and 'CERTIFICATE_VERIFY_FAILED' in str(error):
+            return False
+        will_retry = super(ReportingRetryPolicy, self).increment(settings, response=response, error=error)
+        if will_retry:
+            self._retry_log.record('retry %d: %s' % (len(settings['history']), _describe_attempt(response, error)))
+        return will_retry
+
+
+_LOCK = threading.Lock()
+_CREDENTIALS = {}
+_CLIENTS = {}
+
+
+def build_credential(options):
+    """The azure-identity credential ``options.auth_source`` names, configured from ``options``."""
+    transport = {}
+    if options.proxy:
+        transport['proxies'] = {'http': options.proxy, 'https': options.proxy}
+    authority = {'authority': options.authority} if options.authority else {}
+    source = options.auth_source
+    if source == 'managed_identity':
+        if options.object_id:
+            return ManagedIdentityCredential(identity_config={'object_id': options.object_id}, **transport)
+        if options.resource_id:
+            return ManagedIdentityCredential(identity_config={'resource_id': options.resource_id}, **transport)
+        return ManagedIdentityCredential(client_id=options.client_id, **transport)
+    if source == 'auto':
+        identity = {'managed_identity_client_id': options.client_id} if options.client_id else {}
+        return DefaultAzureCredential(**dict(identity, **dict(authority, **transport)))
+    if source == 'cli':
+        return AzureCliCredential(tenant_id=options.tenant_id or '')
+    if source == 'service_principal':
+        if options.client_certificate_path:
+            return CertificateCredential(options.tenant_id, options.client_id, options.client_certificate_path,
+                                         password=options.client_certificate_password, **dict(authority, **transport))
+        return ClientSecretCredential(options.tenant_id, options.client_id, options.client_secret, **dict(authority, **transport))
+    if source == 'workload_identity':
+        return WorkloadIdentityCredential(tenant_id=options.tenant_id, client_id=options.client_id,
+                                          token_file_path=options.federated_token_file, **dict(authority, **transport))
+    return EnvironmentCredential(**dict(authority, **transport))
+
+
+def client_settings(options):
+    """Keyword arguments for an Azure SDK client: transport, TLS, retries, challenge verification."""
+    settings = dict(
+        verify_challenge_resource=options.verify_challenge_resource,
+        connection_timeout=options.timeout,
+        read_timeout=options.timeout,
+        retry_policy=ReportingRetryPolicy(
+            RETRY_LOG,
+            retry_total=options.retries,
+            retry_connect=options.retries,
+            retry_read=options.retries,
+            retry_status=options.retries,
+            retry_backoff_factor=options.retry_backoff,
+        ),
+    )
+    if not options.validate_certs:
+        settings['connection_verify'] = False
+    elif options.ca_cert:
+        settings['connection_verify'] = options.ca_cert
+    if options.proxy:
+        settings['proxies'] = {'http': options.proxy, 'https': options.proxy}
+    if options.api_version:
+        settings['api_version'] = options.api_version
+    return settings
+
+
+def get_credential(options):
+    key = options.credential_key()
+    with _LOCK:
+        if key not in _CREDENTIALS:
+            try:
+                _CREDENTIALS[key] = build_credential(options)
+            except (ValueError, OSError) as error:
+                raise KeyVaultError('auth', 'cannot use auth_source=%s: %s' % (options.auth_source, one_line(error)))
+        return _CREDENTIALS[key]
+
+
+def get_client(client_class, options, vault_url=None):
+    """A cached ``client_class`` (e.g. SecretClient) for ``vault_url`` (default: the options' vault)."""
+    vault_url = vault_url or options.require_vault_url()
+    key = (client_class, vault_url, options.client_key())
+    credential = get_credential(options)
+    with _LOCK:
+        if key not in _CLIENTS:
+            _CLIENTS[key] = client_class(vault_url, credential, **client_settings(options))
+        return _CLIENTS[key]
+
+
+def get_secret_client(options, vault_url=None):
+    return get_client(SecretClient, options, vault_url)
+
+
+def get_certificate_client(options, vault_url=None):
+    return get_client(CertificateClient, options, vault_url)

@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the keyvault.azure collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The wrapper every module of the collection runs in.
+
+For internal collection use only: names and behaviour may change without notice.
+
+It merges the shared connection options into the module's argument spec, checks them, builds the
+vault clients, turns any SDK error into one clear failure message and adds retry warnings and the
+diff to the result.
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.keyvault.azure.plugins.module_utils._client import (
+    AZURE_IMPORT_ERROR,
+    HAS_AZURE,
+    REQUIRED_LIBRARIES,
+    RETRY_LOG,
+    get_certificate_client,
+    get_secret_client,
+)
+from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, redact, vault_call
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, ConnectionOptions
+
+
+class KeyVaultModule(object):
+    """An AnsibleModule with the collection's connection options, vault clients and error reporting.
+
+    ``argument_spec`` holds only the module's own options; the other keyword arguments go to
+    AnsibleModule unchanged.
+    """
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = dict(CONNECTION_ARGUMENT_SPEC)
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        if not HAS_AZURE:
+            self.module.fail_json(msg=missing_required_lib(REQUIRED_LIBRARIES), exception=AZURE_IMPORT_ERROR)
+        try:
+            self.options = ConnectionOptions(self.module.params)
+            self.vault_url = self.options.require_vault_url()
+        except KeyVaultInputError as error:
+            self.module.fail_json(msg=str(error))
+
+    @property
+    def params(self):
+        return self.module.params
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    def add_sensitive_value(self, value):
+        """Mask ``value`` in everything the module returns, like the value of a no_log option."""
+        if value:
+            self.module.no_log_values.add(value)
+
+    def secret_client(self):
+        return get_secret_client(self.options)
+
+    def certificate_client(self):
+        return get_certificate_client(self.options)
+
+    def call(self, permission, subject, function, *args, **kwargs):
+        """``function(*args, **kwargs)``; any error becomes a KeyVaultError about ``subject``.
+
+        ``permission`` is the access-policy permission the call needs, e.g. ``secrets/get``.
+        """
+        return vault_call(self.options, self.vault_url, permission, subject, function, *args, **kwargs)
+
+    def run(self, main):
+        """Run ``main(self)``, failing with a one-line message on any vault or input error."""
+        try:
+            main(self)
+        except (KeyVaultError, KeyVaultInputError) as error:
+            self.fail_json(str(error))
+
+    def _retry_warnings(self):
+        events = RETRY_LOG.drain()
+        if self.options.warn_on_retry:
+            for event in events:
+                self.module.warn('request to %s retried: %s' % (self.vault_url, event))
+
+    def exit_json(self, changed=False, diff=None, **result):
+        self._retry_warnings()
+        if diff is not None and self.module._diff:
+            result['diff'] = diff
+        self.module.exit_json(changed=changed, **result)
+
+    def fail_json(self, msg, **result):
+        self._retry_warnings()
+        self.module.fail_json(msg=redact(msg, self.options.sensitive_values()), **result)

@@ -1,0 +1,274 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the keyvault.azure collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: secret_info
+short_description: Read secrets, their versions and deleted secrets from Azure Key Vault
+version_added: 0.1.0
+description:
+  - With O(name), returns one secret (its current version, or O(version)) and its value in RV(value).
+    The task result is then hidden from the output, as with C(no_log), but stays available to O(ignore:register).
+  - With O(name) and O(list_versions=true), lists the versions of the secret.
+  - Without O(name), lists the secrets of the vault, optionally only those carrying O(tags).
+  - With O(deleted=true), returns the deleted secret O(name), or lists the deleted secrets.
+  - Lists never include values.
+author:
+  - keyvault.azure contributors (@keyvault-azure)
+requirements:
+  - azure-identity >= 1.15.0
+  - azure-keyvault-secrets >= 4.8.0
+notes:
+  - "Access-policy permissions needed: secrets C(get) to read one secret or one deleted secret; C(list) for every list."
+seealso:
+  - module: keyvault.azure.secret
+  - plugin: keyvault.azure.secret
+    plugin_type: lookup
+extends_documentation_fragment:
+  - keyvault.azure.connection
+  - keyvault.azure.auth
+  - keyvault.azure.attributes.info_module
+  - keyvault.azure.attributes.action_group
+options:
+  name:
+    description:
+      - Name of the secret to read. Without it the module lists secrets.
+    type: str
+  version:
+    description:
+      - The version to read instead of the current one. Needs O(name).
+    type: str
+  list_versions:
+    description:
+      - List the versions of the secret O(name) (without values) instead of reading one.
+    type: bool
+    default: false
+  deleted:
+    description:
+      - Look at deleted secrets, that is the deleted secret O(name), or all deleted secrets without O(name).
+    type: bool
+    default: false
+  tags:
+    description:
+      - Only list secrets (or versions, or deleted secrets) that carry all these tags with these values.
+    type: dict
+  include_value:
+    description:
+      - Whether to return the value of the secret read with O(name). With V(false), only its attributes are returned
+        and the output is not hidden.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Read the database password
+  keyvault.azure.secret_info:
+    vault_url: https://myvault.vault.azure.net
+    name: db-password
+  register: db_password
+
+- name: Write it into the application's configuration
+  ansible.builtin.template:
+    src: app.conf.j2
+    dest: /etc/myapp/app.conf
+    mode: "0600"
+  vars:
+    password: "{{ db_password.value }}"
+
+- name: Read an older version
+  keyvault.azure.secret_info:
+    vault_url: https://myvault.vault.azure.net
+    name: db-password
+    version: 4387e9f3d6e14c459867679a90fd0f79
+  register: previous
+
+- name: List the secrets of one application
+  keyvault.azure.secret_info:
+    vault_url: https://myvault.vault.azure.net
+    tags:
+      app: shop
+  register: shop_secrets
+
+- name: Show their names
+  ansible.builtin.debug:
+    msg: "{{ shop_secrets.secrets | map(attribute='name') | list }}"
+
+- name: List the versions of a secret
+  keyvault.azure.secret_info:
+    vault_url: https://myvault.vault.azure.net
+    name: db-password
+    list_versions: true
+  register: versions
+
+- name: List deleted secrets that can still be recovered
+  keyvault.azure.secret_info:
+    vault_url: https://myvault.vault.azure.net
+    deleted: true
+  register: deleted_secrets
+"""
+
+RETURN = r"""
+secret:
+  description:
+    - The secret read with O(name), without its value. For a deleted secret, also when it was deleted and when it
+      will be purged.
+  returned: when O(name) is set and O(list_versions=false)
+  type: dict
+  contains:
+    name:
+      description: Name of the secret.
+      type: str
+      sample: db-password
+    id:
+      description: Id of the version.
+      type: str
+      sample: https://myvault.vault.azure.net/secrets/db-password/4387e9f3d6e14c459867679a90fd0f79
+    version:
+      description: The version.
+      type: str
+      sample: 4387e9f3d6e14c459867679a90fd0f79
+    content_type:
+      description: Content type of the version.
+      type: str
+      sample: text/plain
+    tags:
+      description: Tags of the version.
+      type: dict
+      sample: {app: shop}
+    managed:
+      description: Whether the secret backs a Key Vault certificate (and is managed by it).
+      type: bool
+      sample: false
+    key_id:
+      description: For a secret backing a certificate, the id of the certificate's key.
+      type: str
+      sample: null
+    attributes:
+      description:
+        - Attributes of the version (enabled, not_before, expires, created, updated, recovery_level, recoverable_days),
+          as returned by M(keyvault.azure.secret). Times are ISO 8601 in UTC.
+      type: dict
+      sample: {enabled: true, not_before: null, expires: null, created: "2026-01-15T10:20:30Z",
+               updated: "2026-01-15T10:20:30Z", recovery_level: Recoverable+Purgeable, recoverable_days: 90}
+    recovery_id:
+      description: Id to recover the deleted secret with.
+      type: str
+      returned: for a deleted secret
+      sample: https://myvault.vault.azure.net/deletedsecrets/db-password
+    deleted_on:
+      description: When the secret was deleted.
+      type: str
+      returned: for a deleted secret
+      sample: "2026-01-16T08:00:00Z"
+    scheduled_purge_date:
+      description: When the service purges the deleted secret.
+      type: str
+      returned: for a deleted secret
+      sample: "2026-04-16T08:00:00Z"
+value:
+  description: The value of the secret read with O(name). The task's output is hidden when this is returned.
+  returned: when O(name) is set, O(include_value=true), O(list_versions=false) and O(deleted=false)
+  type: str
+secrets:
+  description:
+    - The secrets, versions or deleted secrets listed, each shaped like RV(secret), without values.
+    - Versions are sorted from the oldest to the newest; secrets by name.
+  returned: when O(name) is not set, or O(list_versions=true)
+  type: list
+  elements: dict
+  sample:
+    - name: db-password
+      id: https://myvault.vault.azure.net/secrets/db-password
+      version: null
+      content_type: text/plain
+      tags: {app: shop}
+      managed: false
+      key_id: null
+      attributes: {enabled: true, not_before: null, expires: null, created: "2026-01-15T10:20:30Z",
+                   updated: "2026-01-15T10:20:30Z", recovery_level: Recoverable+Purgeable, recoverable_days: 90}
+"""
+
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name, check_version
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule
+from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import (
+    describe,
+    normalize_tags,
+    state_from_properties,
+    state_from_secret,
+)
+
+
+def carries_tags(properties, wanted):
+    tags = normalize_tags(properties.tags) or {}
+    return all(tags.get(key) == value for key, value in wanted.items())
+
+
+def check_combination(params):
+    if params['list_versions'] and not params['name']:
+        raise KeyVaultInputError('list_versions needs name')
+    if params['list_versions'] and params['deleted']:
+        raise KeyVaultInputError('list_versions and deleted cannot be combined')
+    if params['version'] is not None and (params['list_versions'] or params['deleted']):
+        raise KeyVaultInputError('version cannot be combined with list_versions or deleted')
+    if params['name'] is not None:
+        check_object_name(params['name'])
+    if params['version'] is not None:
+        check_version(params['version'])
+
+
+def read(vault):
+    """The module's result for the task's combination of options."""
+    params = vault.params
+    check_combination(params)
+    client = vault.secret_client()
+    wanted_tags = normalize_tags(params['tags']) or {}
+    name = params['name']
+    subject = "secret '%s'" % name if name else 'secrets'
+
+    if params['deleted'] and name:
+        deleted = vault.call('secrets/get', 'deleted ' + subject, client.get_deleted_secret, name)
+        return dict(secret=describe(state_from_properties(deleted.properties), deleted=deleted))
+    if params['deleted']:
+        deleted_secrets = vault.call('secrets/list', 'deleted secrets', lambda: list(client.list_deleted_secrets()))
+        described = [describe(state_from_properties(d.properties), deleted=d) for d in deleted_secrets if carries_tags(d.properties, wanted_tags)]
+        return dict(secrets=sorted(described, key=lambda d: d['name']))
+    if params['list_versions']:
+        versions = vault.call('secrets/list', 'versions of ' + subject, lambda: list(client.list_properties_of_secret_versions(name)))
+        described = [describe(state_from_properties(p)) for p in versions if carries_tags(p, wanted_tags)]
+        return dict(secrets=sorted(described, key=lambda d: (d['attributes']['created'] or '', d['version'] or '')))
+    if name:
+        if params['version']:
+            subject = "secret '%s' version %s" % (name, params['version'])
+        secret = vault.call('secrets/get', subject, client.get_secret, name, params['version'])
+        result = dict(secret=describe(state_from_secret(secret)))
+        if params['include_value']:
+            result['value'] = secret.value
+        return result
+    listed = vault.call('secrets/list', subject, lambda: list(client.list_properties_of_secrets()))
+    described = [describe(state_from_properties(p)) for p in listed if carries_tags(p, wanted_tags)]
+    return dict(secrets=sorted(described, key=lambda d: d['name']))
+
+
+def run(vault):
+    vault.exit_json(**read(vault))
+
+
+def main():
+    vault = KeyVaultModule(
+        argument_spec=dict(
+            name=dict(type='str'),
+            version=dict(type='str'),
+            list_versions=dict(type='bool', default=False),
+            deleted=dict(type='bool', default=False),
+            tags=dict(type='dict'),
+            include_value=dict(type='bool', default=True),
+        ),
+        required_by=dict(version='name'),
+        supports_check_mode=True,
+    )
+    vault.run(run)
+
+
+if __name__ == '__main__':
+    main()
