@@ -14,12 +14,17 @@ The configuration file is JSON; every key is optional::
       "deletion_delay_seconds": 2,
       "recovery_delay_seconds": 2,
       "certificate_creation_delay_seconds": 2,
-      "server_cert_sans": ["vault.example.test", "192.0.2.10"]
+      "server_cert_sans": ["vault.example.test", "192.0.2.10"],
+      "vms": [{"name": "web01", "addresses": ["198.18.0.11"], "system_assigned_identity": "web01",
+               "user_assigned_identities": ["ci"]}]
     }
 
 Identities from the file are added to the two defaults (``vm``, system-assigned, secrets get/list;
 ``operator``, user-assigned, every permission); one with a default's name replaces it. Only one
-identity may be system-assigned.
+identity may be system-assigned, unless ``vms`` are configured: then each VM may have its own
+system-assigned identity (an identity from the list, on no other VM), and one more may be left to
+the callers that are not VMs. A VM's user-assigned identities are names of user-assigned identities
+from the list, shared by any number of VMs. See :mod:`localvault.vms`.
 """
 
 import dataclasses
@@ -28,6 +33,7 @@ import threading
 import uuid
 
 from localvault.identity import Identity
+from localvault.vms import VirtualMachine, normalized_address
 
 SECRET_PERMISSIONS = ("get", "list", "set", "delete", "recover", "backup", "restore", "purge")
 CERTIFICATE_PERMISSIONS = ("get", "list", "delete", "create", "import", "update", "managecontacts", "getissuers", "listissuers",
@@ -67,6 +73,7 @@ class Config:
     identities: tuple
     settings: RuntimeSettings
     server_cert_sans: tuple
+    vms: tuple = ()
 
 
 class SettingsHolder:
@@ -127,6 +134,8 @@ def from_dict(raw):
     vault_name = _pop_str(raw, "vault_name", "localvault")
     tenant_id = _pop_str(raw, "tenant_id", derived_uuid("tenant"))
     identities = _merge_identities(raw.pop("identities", []))
+    vms = _vms(raw.pop("vms", []), identities)
+    _check_system_assigned(identities, vms)
     sans = raw.pop("server_cert_sans", [])
     if not isinstance(sans, list) or not all(isinstance(san, str) and san for san in sans):
         raise ConfigError("server_cert_sans must be a list of host names or IP addresses")
@@ -134,7 +143,8 @@ def from_dict(raw):
     settings = _validated_settings(RuntimeSettings(**_settings_fields({key: raw.pop(key) for key in list(raw) if key in settings_keys})))
     if raw:
         raise ConfigError(f"unknown configuration keys: {', '.join(sorted(raw))}")
-    return Config(vault_name=vault_name, tenant_id=tenant_id, identities=identities, settings=settings, server_cert_sans=tuple(sans))
+    return Config(vault_name=vault_name, tenant_id=tenant_id, identities=identities, settings=settings, server_cert_sans=tuple(sans),
+                  vms=vms)
 
 
 def _pop_str(raw, key, default):
@@ -181,9 +191,6 @@ def _merge_identities(entries):
     for entry in entries:
         identity = _identity_from_dict(entry)
         merged[identity.name] = identity
-    system_assigned = [identity.name for identity in merged.values() if identity.system_assigned]
-    if len(system_assigned) > 1:
-        raise ConfigError(f"only one identity may be system-assigned, found: {', '.join(system_assigned)}")
     for attribute in ("client_id", "object_id", "resource_id"):
         values = [getattr(identity, attribute) for identity in merged.values()]
         if len(set(value.lower() for value in values)) != len(values):
@@ -226,3 +233,74 @@ def _permissions(name, raw):
             raise ConfigError(f"identity {name}: unknown {collection} permissions {', '.join(unknown)}; known: {', '.join(allowed)}")
         permissions[collection] = tuple(item for item in allowed if item in lowered)
     return permissions
+
+
+def _vms(entries, identities):
+    if not isinstance(entries, list):
+        raise ConfigError("vms must be a list")
+    by_name = {identity.name: identity for identity in identities}
+    vms = [_vm_from_dict(entry, by_name) for entry in entries]
+    names, address_owners, identity_owners = set(), {}, {}
+    for vm in vms:
+        if vm.name in names:
+            raise ConfigError(f"two VMs are named {vm.name}")
+        names.add(vm.name)
+        for address in vm.addresses:
+            if address in address_owners:
+                raise ConfigError(f"VMs {address_owners[address]} and {vm.name} share the address {address}")
+            address_owners[address] = vm.name
+        if vm.system_assigned is not None:
+            if vm.system_assigned.name in identity_owners:
+                raise ConfigError(f"the system-assigned identity {vm.system_assigned.name} belongs to VM {identity_owners[vm.system_assigned.name]} "
+                                  f"and cannot also be VM {vm.name}'s")
+            identity_owners[vm.system_assigned.name] = vm.name
+    return tuple(vms)
+
+
+def _vm_from_dict(entry, identities_by_name):
+    if not isinstance(entry, dict):
+        raise ConfigError("every VM must be a JSON object")
+    entry = dict(entry)
+    name = _pop_str(entry, "name", "")
+    addresses = entry.pop("addresses", None)
+    if not isinstance(addresses, list) or not addresses or not all(isinstance(address, str) for address in addresses):
+        raise ConfigError(f"VM {name}: addresses must be a non-empty list of IP addresses")
+    try:
+        addresses = tuple(dict.fromkeys(normalized_address(address) for address in addresses))
+    except ValueError as exc:
+        raise ConfigError(f"VM {name}: {exc}") from None
+    system_name = entry.pop("system_assigned_identity", None)
+    user_names = entry.pop("user_assigned_identities", [])
+    if entry:
+        raise ConfigError(f"VM {name}: unknown keys {', '.join(sorted(entry))}")
+    if system_name is not None and not isinstance(system_name, str):
+        raise ConfigError(f"VM {name}: system_assigned_identity must be the name of an identity, or null")
+    if not isinstance(user_names, list) or not all(isinstance(item, str) for item in user_names):
+        raise ConfigError(f"VM {name}: user_assigned_identities must be a list of identity names")
+    system_assigned = None
+    if system_name is not None:
+        system_assigned = _vm_identity(name, system_name, identities_by_name, expect_system_assigned=True)
+    user_assigned = tuple(_vm_identity(name, item, identities_by_name, expect_system_assigned=False) for item in dict.fromkeys(user_names))
+    return VirtualMachine(name=name, addresses=addresses, system_assigned=system_assigned, user_assigned=user_assigned)
+
+
+def _vm_identity(vm_name, identity_name, identities_by_name, expect_system_assigned):
+    identity = identities_by_name.get(identity_name)
+    if identity is None:
+        raise ConfigError(f"VM {vm_name}: there is no identity named {identity_name}")
+    if identity.system_assigned != expect_system_assigned:
+        kind = "system-assigned" if identity.system_assigned else "user-assigned"
+        role = "system_assigned_identity" if expect_system_assigned else "user_assigned_identities"
+        raise ConfigError(f"VM {vm_name}: {identity_name} is a {kind} identity and cannot be in {role}")
+    return identity
+
+
+def _check_system_assigned(identities, vms):
+    placed = {vm.system_assigned.name for vm in vms if vm.system_assigned}
+    unplaced = [identity.name for identity in identities if identity.system_assigned and identity.name not in placed]
+    if len(unplaced) <= 1:
+        return
+    if vms:
+        # The one left over answers callers that are not VMs; more would leave them no way to choose.
+        raise ConfigError(f"only one system-assigned identity may be left without a VM, found: {', '.join(unplaced)}")
+    raise ConfigError(f"only one identity may be system-assigned, found: {', '.join(unplaced)}")

@@ -3,10 +3,12 @@
 * ``GET /_emulator/counters`` - requests per operation, per identity and status, and IMDS token requests;
 * ``GET|POST|DELETE /_emulator/faults`` - list, add or clear injected faults. A fault is
   ``{"operation": "GetSecret" | "*" | "ImdsToken", "status": 429, "retry_after": 1, "latency": 0.5,
-  "drop": false, "every": 3, "count": 2}`` (``every``: only each Nth matching request, default 1;
-  ``count``: how many requests it hits, null = until cleared). It applies to authenticated requests
-  of that operation (IMDS token requests for ``ImdsToken``): wait ``latency`` seconds, then drop the
-  connection, answer ``status`` (with ``Retry-After`` when given), or carry on normally;
+  "drop": false, "after": false, "every": 3, "count": 2}`` (``every``: only each Nth matching request,
+  default 1; ``count``: how many requests it hits, null = until cleared). It applies to authenticated
+  requests of that operation (IMDS token requests for ``ImdsToken``): wait ``latency`` seconds, then drop
+  the connection, answer ``status`` (with ``Retry-After`` when given), or carry on normally. With
+  ``after`` (vault operations only, no ``status``) the vault first carries the request out, then waits
+  ``latency`` seconds and, with ``drop``, closes the connection: a response lost or late after a write happened;
 * ``POST /_emulator/reset`` - zero the counters and clear the faults;
 * ``GET|POST|DELETE /_emulator/settings`` - read, change, or restore the configured run-time settings
   (deletion/recovery/certificate-creation delays, token lifetime, retention, purge protection).
@@ -41,6 +43,7 @@ class Fault:
     retry_after: float = None
     latency: float = 0.0
     drop: bool = False
+    after: bool = False
     every: int = 1
     count: int = None
     matched: int = 0
@@ -149,15 +152,16 @@ class Faults:
         if operation not in self._known:
             raise ControlError(f"unknown operation {operation!r}; known: {', '.join(sorted(self._known))}")
         fault = Fault(operation=operation, status=spec.get("status"), retry_after=spec.get("retry_after"),
-                      latency=spec.get("latency", 0.0), drop=spec.get("drop", False), every=spec.get("every", 1), count=spec.get("count"))
+                      latency=spec.get("latency", 0.0), drop=spec.get("drop", False), after=spec.get("after", False), every=spec.get("every", 1), count=spec.get("count"))
         if fault.status is not None and (not isinstance(fault.status, int) or isinstance(fault.status, bool) or not 400 <= fault.status <= 599):
             raise ControlError("status must be an HTTP error status (400-599)")
         for name in ("retry_after", "latency"):
             value = getattr(fault, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
                 raise ControlError(f"{name} must be a non-negative number of seconds")
-        if not isinstance(fault.drop, bool):
-            raise ControlError("drop must be true or false")
+        for name in ("drop", "after"):
+            if not isinstance(getattr(fault, name), bool):
+                raise ControlError(f"{name} must be true or false")
         if fault.count is not None and (not isinstance(fault.count, int) or isinstance(fault.count, bool) or fault.count < 1):
             raise ControlError("count must be a positive whole number or null")
         if not isinstance(fault.every, int) or isinstance(fault.every, bool) or fault.every < 1:
@@ -166,6 +170,8 @@ class Faults:
             raise ControlError("a fault needs a status, drop or latency")
         if fault.status is not None and fault.drop:
             raise ControlError("a fault either drops the connection or answers a status, not both")
+        if fault.after and (fault.status is not None or fault.operation == IMDS_OPERATION):
+            raise ControlError("a fault after the request only delays or drops the vault's response; it has no status")
         return fault
 
 

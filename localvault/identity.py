@@ -18,6 +18,8 @@ from localvault.errors import KeyVaultError
 VAULT_AUDIENCE = "https://vault.azure.net"
 IMDS_TOKEN_PATH = "/metadata/identity/oauth2/token"
 MISSING_TOKEN_MESSAGE = "AKV10000: Request is missing a Bearer or PoP token."
+IDENTITY_NOT_FOUND = "Identity not found"
+MULTIPLE_USER_ASSIGNED = "Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,24 +49,47 @@ class Identity:
 
 
 class IdentityDirectory:
+    """Every identity the vault has an access policy for, to tell who presents a token."""
+
     def __init__(self, identities):
         self._identities = tuple(identities)
 
     def __iter__(self):
         return iter(self._identities)
 
-    def select(self, client_id=None, object_id=None, msi_res_id=None):
-        """The identity an IMDS request asks for by one selector; no selector means the system-assigned one."""
-        for attribute, wanted in (("client_id", client_id), ("object_id", object_id), ("resource_id", msi_res_id)):
-            if wanted is not None:
-                return next((identity for identity in self._identities if getattr(identity, attribute).lower() == wanted.lower()), None)
-        return next((identity for identity in self._identities if identity.system_assigned), None)
-
     def by_object_id(self, object_id):
         for identity in self._identities:
             if identity.object_id == object_id:
                 return identity
         return None
+
+
+class IdentityNotAssigned(LookupError):
+    """A token request names no identity its caller has; the message is the endpoint's ``error_description``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AssignedIdentities:
+    """The identities one caller of the IMDS endpoint may get tokens for, and how a request picks one of them."""
+
+    system_assigned: Identity = None
+    user_assigned: tuple = ()
+
+    def select(self, client_id=None, object_id=None, msi_res_id=None):
+        """The identity a token request asks for by one selector; no selector means the system-assigned one."""
+        candidates = ((self.system_assigned,) if self.system_assigned else ()) + tuple(self.user_assigned)
+        for attribute, wanted in (("client_id", client_id), ("object_id", object_id), ("resource_id", msi_res_id)):
+            if wanted is not None:
+                for identity in candidates:
+                    if getattr(identity, attribute).lower() == wanted.lower():
+                        return identity
+                raise IdentityNotAssigned(IDENTITY_NOT_FOUND)
+        if self.system_assigned is not None:
+            return self.system_assigned
+        # Without a system-assigned identity IMDS answers with the only user-assigned one, and cannot choose among several.
+        if len(self.user_assigned) == 1:
+            return self.user_assigned[0]
+        raise IdentityNotAssigned(MULTIPLE_USER_ASSIGNED if self.user_assigned else IDENTITY_NOT_FOUND)
 
 
 def _b64url(data):
@@ -143,8 +168,11 @@ class TokenService:
         return KeyVaultError(401, "Unauthorized", message, headers={"WWW-Authenticate": self.challenge()})
 
 
-def imds_token(method, path, query, headers, directory, tokens):
-    """Answer one request to the IMDS endpoint: ``(status, body, identity_or_None)``."""
+def imds_token(method, path, query, headers, assigned, tokens):
+    """Answer one request to the IMDS endpoint from a caller with the :class:`AssignedIdentities` ``assigned``.
+
+    Returns ``(status, body, identity_or_None)``.
+    """
     if path != IMDS_TOKEN_PATH:
         return 404, {"error": "not_found", "error_description": f"The path {path} is not served by this endpoint"}, None
     if method != "GET":
@@ -159,9 +187,10 @@ def imds_token(method, path, query, headers, directory, tokens):
     selectors = {key: query[key] for key in ("client_id", "object_id", "msi_res_id") if key in query}
     if len(selectors) > 1:
         return 400, {"error": "invalid_request", "error_description": "Only one of client_id, object_id and msi_res_id may be given"}, None
-    identity = directory.select(**selectors)
-    if identity is None:
-        return 400, {"error": "invalid_request", "error_description": "Identity not found"}, None
+    try:
+        identity = assigned.select(**selectors)
+    except IdentityNotAssigned as exc:
+        return 400, {"error": "invalid_request", "error_description": str(exc)}, None
     token, claims = tokens.issue(identity, resource)
     lifetime = claims["exp"] - claims["iat"]
     # The real endpoint sends every number as a string; azure-identity copes with both, so mirror it.

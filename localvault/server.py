@@ -4,6 +4,7 @@
 API routes), serves them on two ports and, once both listen, writes ``connection.json`` and
 ``env.sh`` into the state folder. :meth:`VaultApplication.dispatch` is the request pipeline:
 route, authenticate (401 challenge), operator faults, api-version, name, permission (403), handler.
+The IMDS server answers each caller with the identities of the VM it calls from (:mod:`localvault.vms`).
 """
 
 import json
@@ -30,6 +31,7 @@ from localvault.errors import KeyVaultError
 from localvault.identity import IdentityDirectory, TokenService, imds_token
 from localvault.routing import Request, Router, check_api_version, check_name, error_response
 from localvault.store import Store
+from localvault.vms import Fleet
 
 LOG = logging.getLogger("localvault")
 
@@ -46,12 +48,13 @@ _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](
 class VaultState:
     """What request handlers share: ``request.vault`` in every handler."""
 
-    def __init__(self, config, settings, store, directory, tokens, controls, backup_key, clock=time.time):
+    def __init__(self, config, settings, store, directory, tokens, controls, backup_key, fleet, clock=time.time):
         self.config = config
         self.backup_key = backup_key
         self.settings = settings
         self.store = store
         self.directory = directory
+        self.fleet = fleet
         self.tokens = tokens
         self.controls = controls
         self._clock = clock
@@ -115,20 +118,22 @@ class VaultApplication:
         request = Request(method, path, query, headers, body, base_url, self.vault)
         outcome = self._run(request)
         caller_name = request.caller.name if request.caller else None
-        if not outcome.drop:
+        if outcome.status:
+            # A response dropped after the request was carried out still counts; one dropped before does not.
             self.vault.controls.counters.record(request.operation, caller_name, outcome.status)
         return outcome
 
     def _run(self, request):
+        fault = None
         try:
             request.route, request.params = self.router.resolve(request.method, request.path)
             request.caller = self.vault.tokens.authenticate(request.headers.get("Authorization"))
             fault = self.vault.controls.faults.take(request.route.operation)
             if fault is not None:
                 self.vault.controls.counters.record_fault(request.route.operation)
-                if fault.latency:
+                if fault.latency and not fault.after:
                     time.sleep(fault.latency)
-                if fault.drop:
+                if fault.drop and not fault.after:
                     return Outcome(drop=True)
                 if fault.status:
                     return Outcome(fault.status, fault.error_body(imds=False), fault.headers())
@@ -144,7 +149,12 @@ class VaultApplication:
             LOG.exception("unexpected error in %s %s", request.method, request.path)
             result = (500, {"error": {"code": "InternalServerError", "message": "The local vault failed to handle the request."}})
         status, body = result[0], result[1]
-        return Outcome(status, body, result[2] if len(result) > 2 else None)
+        outcome = Outcome(status, body, result[2] if len(result) > 2 else None)
+        if fault is not None and fault.after:
+            # The request was carried out; only its response is late or lost.
+            time.sleep(fault.latency)
+            outcome.drop = fault.drop
+        return outcome
 
     def _authorize(self, request):
         route = request.route
@@ -254,7 +264,10 @@ class ImdsHandler(_JsonHandler):
                 vault.controls.counters.record_imds(None, fault.status)
                 self._write(fault.status, fault.error_body(imds=True), fault.headers())
                 return
-        status, body, identity = imds_token(self.command, split.path, query, self.headers, vault.directory, vault.tokens)
+        vm, assigned = vault.fleet.caller(self.client_address[0])
+        status, body, identity = imds_token(self.command, split.path, query, self.headers, assigned, vault.tokens)
+        if vm is not None:
+            LOG.debug("IMDS request from VM %s (%s) answered %s", vm.name, self.client_address[0], status)
         vault.controls.counters.record_imds(identity.name if identity else None, status)
         self._write(status, body, {})
 
@@ -360,7 +373,8 @@ class LocalVault:
         tokens = TokenService(token_key, self.config.tenant_id, settings, directory)
         router = build_router()
         self.store = Store(":memory:" if self.ephemeral else os.path.join(self.state_dir, DATABASE_FILE))
-        self.vault = VaultState(self.config, settings, self.store, directory, tokens, Controls(settings, router.operations()), backup_key)
+        fleet = Fleet(self.config.vms, self.config.identities)
+        self.vault = VaultState(self.config, settings, self.store, directory, tokens, Controls(settings, router.operations()), backup_key, fleet)
         bind_host = "" if self.host == "0.0.0.0" else self.host.strip("[]")
         vault_server = TlsServer((bind_host, self._ports[0]), VaultHandler, ssl_context)
         imds_server = _Server((bind_host, self._ports[1]), ImdsHandler)
@@ -382,6 +396,7 @@ class LocalVault:
             "controls_url": vault_url + CONTROLS_PREFIX.lstrip("/"),
             "tenant_id": self.config.tenant_id,
             "identities": [identity.describe() for identity in directory],
+            "vms": [vm.describe() for vm in fleet],
             "state_dir": self.state_dir,
             "ephemeral": self.ephemeral,
             "pid": os.getpid(),

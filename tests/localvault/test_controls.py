@@ -1,6 +1,8 @@
 """Operator controls of the local vault: counters, injected faults, reset and run-time settings."""
 
+import http.client
 import time
+import urllib.error
 import uuid
 
 import pytest
@@ -161,3 +163,27 @@ def test_unknown_controls_are_not_found(localvault):
     status, _headers, body = localvault.request("GET", localvault.connection["controls_url"] + "/nothing")
     assert status == 404
     assert "controls" in body
+
+
+def test_a_response_dropped_after_the_write_leaves_the_write_done(localvault, clean_controls):
+    name = unique()
+    clean_controls.add_fault(operation="SetSecret", drop=True, after=True, count=1)
+    token = localvault.token()
+    url = f"{localvault.vault_url}secrets/{name}?api-version=2026-04-01"
+    with pytest.raises((ConnectionError, http.client.HTTPException, urllib.error.URLError)):
+        localvault.request("PUT", url, {"value": "written"}, headers={"Authorization": f"Bearer {token}"})
+    status, _headers, body = localvault.request("GET", url, headers={"Authorization": f"Bearer {token}"})
+    assert (status, body["value"]) == (200, "written")
+    counters = clean_controls.counters()
+    assert counters["faults"] == {"SetSecret": 1}
+    assert counters["statuses"]["SetSecret"] == {"200": 1}
+
+
+@pytest.mark.parametrize("spec", [
+    {"operation": "SetSecret", "status": 500, "after": True},
+    {"operation": "ImdsToken", "drop": True, "after": True},
+    {"operation": "SetSecret", "drop": True, "after": "yes"},
+])
+def test_a_fault_after_the_request_only_delays_or_drops(localvault, spec):
+    status, _headers, _body = localvault.request("POST", localvault.connection["controls_url"] + "/faults", spec)
+    assert status == 400
