@@ -553,6 +553,12 @@ def secret_client(fleet, identity="operator"):
     return SecretClient(fleet.vault_url, _IdentityToken(fleet, identity), verify_challenge_resource=False, connection_verify=fleet.ca_bundle)
 
 
+def certificate_client(fleet, identity="operator"):
+    """A CertificateClient on the fleet's vault, as ``identity``, for checking what the vault holds."""
+    from azure.keyvault.certificates import CertificateClient  # pylint: disable=import-outside-toplevel
+    return CertificateClient(fleet.vault_url, _IdentityToken(fleet, identity), verify_challenge_resource=False, connection_verify=fleet.ca_bundle)
+
+
 def _print(message):
     sys.stdout.write(f"==> {message}\n")
     sys.stdout.flush()

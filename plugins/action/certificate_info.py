@@ -1,0 +1,13 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the keyvault.azure collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Hides the task result of keyvault.azure.certificate_info when it carries a private key.
+
+from ansible_collections.keyvault.azure.plugins.plugin_utils._sensitive_result import SensitiveResultAction
+
+
+class ActionModule(SensitiveResultAction):
+
+    MODULE = 'keyvault.azure.certificate_info'
+    SENSITIVE_KEYS = ('private_key',)

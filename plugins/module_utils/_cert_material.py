@@ -1,0 +1,296 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the keyvault.azure collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Certificate and key material: reading what a task imports, and what the vault hands out.
+
+For internal collection use only: names and behaviour may change without notice.
+
+Uses ``cryptography``, which azure-identity already depends on. Error messages name the source of
+the material but never quote it, nor the password.
+"""
+
+import base64
+import binascii
+import collections
+import hashlib
+import re
+import traceback
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import CertificateState, policy_from_sdk
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, normalize_tags
+
+_PEM_BLOCK = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----', re.DOTALL)
+# The OID of a user principal name in a subject alternative name (a Microsoft "other name").
+_UPN_OID = '1.3.6.1.4.1.311.20.2.3'
+_CURVE_NAMES = {'secp256r1': 'P-256', 'secp384r1': 'P-384', 'secp521r1': 'P-521', 'secp256k1': 'P-256K'}
+
+ImportMaterial = collections.namedtuple('ImportMaterial', ['value', 'content_type', 'description'])
+ImportMaterial.__doc__ = """What a certificate import sends: ``value`` (bytes: a PEM bundle, or a PKCS#12 file without
+password) in ``content_type`` (PEM or PKCS12), and the ``description`` of its leaf certificate
+(thumbprint, x5t, subject, SANs, key type...; see describe_certificate)."""
+
+
+class LoadedMaterial(object):
+    """A private key and its certificates, the leaf (the one holding the key's public key) first."""
+
+    def __init__(self, private_key, certificates, content_type):
+        self.private_key = private_key
+        self.certificates = certificates
+        self.content_type = content_type
+
+    @property
+    def leaf(self):
+        return self.certificates[0]
+
+
+def _public_der(key):
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def leaf_first(private_key, certificates):
+    """``certificates`` with the one that holds ``private_key``'s public key first (unchanged without a key)."""
+    if private_key is None:
+        return list(certificates)
+    wanted = _public_der(private_key.public_key())
+    for index, certificate in enumerate(certificates):
+        if _public_der(certificate.public_key()) == wanted:
+            return [certificate] + certificates[:index] + certificates[index + 1:]
+    return None
+
+
+def _password_bytes(password):
+    return password.encode('utf-8') if password else None
+
+
+def _load_pem(data, password, source):
+    certificates = []
+    private_key = None
+    for label, body in _PEM_BLOCK.findall(data.decode('ascii', 'replace')):
+        block = '-----BEGIN %s-----\n%s\n-----END %s-----\n' % (label, body, label)
+        if label == 'CERTIFICATE':
+            try:
+                certificates.append(x509.load_pem_x509_certificate(block.encode('ascii')))
+            except ValueError:
+                raise KeyVaultInputError('%s holds a CERTIFICATE block that is not a valid X.509 certificate' % source)
+        elif label.endswith('PRIVATE KEY'):
+            if private_key is not None:
+                raise KeyVaultInputError('%s holds more than one private key' % source)
+            try:
+                private_key = serialization.load_pem_private_key(block.encode('ascii'), _password_bytes(password))
+            except TypeError:
+                if password:
+                    raise KeyVaultInputError('%s holds a private key that is not encrypted; remove password' % source)
+                raise KeyVaultInputError('%s holds an encrypted private key; set password' % source)
+            except (ValueError, UnsupportedAlgorithm):
+                raise KeyVaultInputError('the private key in %s cannot be read%s' % (source, ' with the given password' if password else ''))
+    return private_key, certificates
+
+
+def _load_pkcs12(data, password, source):
+    candidates = [_password_bytes(password)] if password else [None, b'']
+    for candidate in candidates:
+        try:
+            private_key, certificate, additional = pkcs12.load_key_and_certificates(data, candidate)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            continue
+        return private_key, ([certificate] if certificate is not None else []) + list(additional or [])
+    raise KeyVaultInputError('%s is neither a PEM bundle nor a PKCS#12 file that opens %s' % (
+        source, 'with the given password' if password else 'without a password (set password if it has one)'))
+
+
+def load_material(data, password, source):
+    """The private key and certificates of a PEM bundle or PKCS#12 file (raw or base64) in ``data`` (bytes).
+
+    ``source`` names where the data came from, for error messages.
+    """
+    if b'-----BEGIN' in data:
+        private_key, certificates = _load_pem(data, password, source)
+        content_type = 'PEM'
+    else:
+        try:
+            decoded = base64.b64decode(b''.join(data.split()), validate=True)
+        except (binascii.Error, ValueError):
+            decoded = data
+        private_key, certificates = _load_pkcs12(decoded, password, source)
+        content_type = 'PKCS12'
+    if not certificates:
+        raise KeyVaultInputError('%s holds no certificate' % source)
+    if private_key is None:
+        raise KeyVaultInputError('%s holds no private key; Key Vault imports a certificate together with its private key' % source)
+    if not isinstance(private_key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise KeyVaultInputError('%s holds a key that is neither RSA nor EC; Key Vault certificates use RSA or EC keys' % source)
+    ordered = leaf_first(private_key, certificates)
+    if ordered is None:
+        raise KeyVaultInputError('%s holds no certificate for its private key' % source)
+    return LoadedMaterial(private_key, ordered, content_type)
+
+
+def private_key_pem(private_key):
+    """Unencrypted PKCS#8 PEM, the form Key Vault keeps in a PEM certificate's secret."""
+    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode('ascii')
+
+
+def certificate_pem(certificate):
+    return certificate.public_bytes(serialization.Encoding.PEM).decode('ascii')
+
+
+def import_material(material, content_type):
+    """The ImportMaterial that imports ``material`` (a LoadedMaterial) stored as ``content_type``.
+
+    The key is sent as unencrypted PKCS#8 (the only PEM key form the service reads) or inside a
+    PKCS#12 file without password, inside the TLS connection the request travels in, so no
+    password goes along.
+    """
+    if content_type == 'PEM':
+        value = (private_key_pem(material.private_key) + ''.join(certificate_pem(c) for c in material.certificates)).encode('ascii')
+    else:
+        value = pkcs12.serialize_key_and_certificates(None, material.private_key, material.leaf, material.certificates[1:] or None,
+                                                      serialization.NoEncryption())
+    description = describe_certificate(material.leaf)
+    description.update(describe_key(material.private_key))
+    return ImportMaterial(value, content_type, description)
+
+
+def describe_key(private_key):
+    """``key_type``, ``key_size`` and ``curve`` of a key, with the policy's names."""
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        curve = _CURVE_NAMES.get(private_key.curve.name, private_key.curve.name)
+        return {'key_type': 'EC', 'key_size': private_key.curve.key_size, 'curve': curve}
+    return {'key_type': 'RSA', 'key_size': private_key.key_size, 'curve': None}
+
+
+def thumbprint(der):
+    """The SHA-1 thumbprint of a DER certificate, in upper-case hex as Azure shows it."""
+    return hashlib.sha1(der).hexdigest().upper()
+
+
+def x5t(der):
+    """The service's ``x5t``: base64url SHA-1 thumbprint without padding."""
+    return base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b'=').decode('ascii')
+
+
+def _utf8_string(der):
+    """The text of a DER UTF8String (how a UPN is stored), or None."""
+    if len(der) < 2 or der[0] != 0x0C:
+        return None
+    length, offset = der[1], 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, offset = int.from_bytes(der[2:2 + count], 'big'), 2 + count
+    try:
+        return der[offset:offset + length].decode('utf-8')
+    except UnicodeDecodeError:
+        return None
+
+
+def _subject_alternative_names(certificate):
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return {}
+    upns = [_utf8_string(other.value) for other in names.get_values_for_type(x509.OtherName) if other.type_id.dotted_string == _UPN_OID]
+    sans = {
+        'dns_names': names.get_values_for_type(x509.DNSName),
+        'ip_addresses': [str(address) for address in names.get_values_for_type(x509.IPAddress)],
+        'emails': names.get_values_for_type(x509.RFC822Name),
+        'upns': [upn for upn in upns if upn is not None],
+        'uris': names.get_values_for_type(x509.UniformResourceIdentifier),
+    }
+    return dict((kind, values) for kind, values in sans.items() if values)
+
+
+def describe_certificate(certificate):
+    """Thumbprints, subject (RFC 4514) and subject alternative names of an X.509 certificate."""
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return {
+        'thumbprint': thumbprint(der),
+        'x5t': x5t(der),
+        'subject': certificate.subject.rfc4514_string(),
+        'sans': _subject_alternative_names(certificate),
+    }
+
+
+def describe_der(der):
+    """describe_certificate for the DER bytes the service returns as ``cer``."""
+    return describe_certificate(x509.load_der_x509_certificate(bytes(der)))
+
+
+def der_to_pem(der):
+    return certificate_pem(x509.load_der_x509_certificate(bytes(der)))
+
+
+def split_backing_secret(value, content_type, source):
+    """(private key PEM or None, [certificate PEM...], leaf first) of a certificate's backing secret.
+
+    ``content_type`` is the secret's content type (PEM or PKCS12 as MIME type or name): a PEM
+    secret holds the PKCS#8 key and the certificates, a PKCS#12 one is base64 of a PFX without
+    password. A non-exportable key is missing from the secret.
+    """
+    data = value.encode('utf-8')
+    if content_type in ('PEM', 'application/x-pem-file') or b'-----BEGIN' in data:
+        private_key, certificates = _load_pem(data, None, source)
+    else:
+        try:
+            decoded = base64.b64decode(b''.join(data.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise KeyVaultInputError('%s is not base64 PKCS#12 as its content type says' % source)
+        private_key, certificates = _load_pkcs12(decoded, None, source)
+    ordered = leaf_first(private_key, certificates) or list(certificates)
+    return (private_key_pem(private_key) if private_key is not None else None), [certificate_pem(c) for c in ordered]
+
+
+def _text(value):
+    return None if value is None else str(getattr(value, 'value', value))
+
+
+def properties_state(properties, **fields):
+    """CertificateState from the SDK's CertificateProperties (what lists return: no policy, no X.509 details)."""
+    thumbprint_bytes = properties.x509_thumbprint
+    state = dict(
+        name=properties.name,
+        id=properties.id,
+        version=properties.version,
+        issued=bool(thumbprint_bytes),
+        thumbprint=bytes(thumbprint_bytes).hex().upper() if thumbprint_bytes else None,
+        x5t=base64.urlsafe_b64encode(bytes(thumbprint_bytes)).rstrip(b'=').decode('ascii') if thumbprint_bytes else None,
+        enabled=properties.enabled,
+        tags=normalize_tags(properties.tags) or {},
+        not_before=datetime_to_timestamp(properties.not_before),
+        expires=datetime_to_timestamp(properties.expires_on),
+        created=datetime_to_timestamp(properties.created_on),
+        updated=datetime_to_timestamp(properties.updated_on),
+        recovery_level=_text(properties.recovery_level),
+        recoverable_days=properties.recoverable_days,
+    )
+    state.update(fields)
+    return CertificateState(**state)
+
+
+def certificate_state(certificate):
+    """CertificateState from the SDK's KeyVaultCertificate (or DeletedCertificate): with policy and X.509 details."""
+    cer = certificate.cer
+    described = describe_der(cer) if cer else {}
+    return properties_state(
+        certificate.properties,
+        issued=bool(cer),
+        subject=described.get('subject'),
+        sans=described.get('sans'),
+        secret_id=certificate.secret_id,
+        key_id=certificate.key_id,
+        policy=policy_from_sdk(certificate.policy) if certificate.policy is not None else None,
+    )
