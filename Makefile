@@ -7,6 +7,10 @@ COLLECTIONS_DIR := $(VENV)/collections
 BUILD_DIR := $(VENV)/build
 STATE_DIR ?= $(CURDIR)/.localvault
 PYTEST_ARGS ?=
+# Two workers: most of the suite waits on ansible-playbook runs and on the vault's simulated delays.
+# Each test file stays on one worker (see tests/conftest.py).
+PYTEST_WORKERS ?= 2
+PYTEST := $(VENV_PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 # The collection under test must not be shadowed by a copy in the user's own collection paths.
@@ -19,7 +23,7 @@ demo: install
 	tests/utils/with-localvault $(VENV)/bin/ansible-playbook -i playbooks/inventory/localhost.yml playbooks/demo.yml
 
 test: venv fleet-host-packages
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests
+	$(PYTEST) $(PYTEST_ARGS) tests
 	$(VENV_PYTHON) tests/utils/sanity.py
 
 venv: $(VENV)/.installed
@@ -46,16 +50,16 @@ sanity: venv
 	$(VENV_PYTHON) tests/utils/sanity.py
 
 pytest: venv fleet-host-packages
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests
+	$(PYTEST) $(PYTEST_ARGS) tests
 
 localvault-tests: venv
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests/localvault
+	$(PYTEST) $(PYTEST_ARGS) tests/localvault
 
 unit: venv
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests/unit
+	$(PYTEST) $(PYTEST_ARGS) tests/unit
 
 integration: venv
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests/integration
+	$(PYTEST) $(PYTEST_ARGS) tests/integration
 
 # The simulated VM fleet's system packages (sshd, ssh, ip). Where they cannot be installed the
 # script says so and the fleet tests are skipped with that reason.
@@ -63,7 +67,7 @@ fleet-host-packages:
 	tests/fleet/install-host-packages
 
 fleet-tests: venv fleet-host-packages
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS) tests/fleet
+	$(PYTEST) $(PYTEST_ARGS) tests/fleet
 
 # Ten simulated Azure VMs reached over SSH, each with its own managed identity: the VM tutorial's
 # secrets play, then playbooks/certificate_rollout.yml twice (the second run changes nothing). Needs root.

@@ -152,7 +152,8 @@ class Faults:
         if operation not in self._known:
             raise ControlError(f"unknown operation {operation!r}; known: {', '.join(sorted(self._known))}")
         fault = Fault(operation=operation, status=spec.get("status"), retry_after=spec.get("retry_after"),
-                      latency=spec.get("latency", 0.0), drop=spec.get("drop", False), after=spec.get("after", False), every=spec.get("every", 1), count=spec.get("count"))
+                      latency=spec.get("latency", 0.0), drop=spec.get("drop", False), after=spec.get("after", False),
+                      every=spec.get("every", 1), count=spec.get("count"))
         if fault.status is not None and (not isinstance(fault.status, int) or isinstance(fault.status, bool) or not 400 <= fault.status <= 599):
             raise ControlError("status must be an HTTP error status (400-599)")
         for name in ("retry_after", "latency"):

@@ -34,6 +34,17 @@ TEST_CONFIG = {
 }
 
 
+def pytest_collection_modifyitems(items):
+    """Keep each test file on one pytest-xdist worker (``--dist loadgroup``), and every fleet test on the same one.
+
+    A file's tests share module-scoped playbook runs that would otherwise run once per worker, and the fleet
+    tests share one fleet of network namespaces, of which a machine can hold only one.
+    """
+    for item in items:
+        group = "fleet" if "fleet" in item.path.parent.parts else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_addoption(parser):
     parser.addoption("--localvault-ephemeral", action="store_true", help="run the session's local vault with --ephemeral")
 

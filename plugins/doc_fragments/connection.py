@@ -50,6 +50,9 @@ options:
         (HTTP 408, 500, 502, 503, 504) or a failed connection. V(0) disables retries.
       - Retries wait for the time the vault asks for in its C(Retry-After) header, or else back off
         exponentially (see O(retry_backoff)).
+      - A write whose response is lost (the connection broke or timed out after it was sent) is not sent again
+        blindly, since the vault may have carried it out. The module reads the object again and writes once more
+        only when the write did not land and the connection broke.
       - Modules fall back to the environment variable E(ANSIBLE_KEYVAULT_RETRIES).
     type: int
     default: 4

@@ -84,7 +84,9 @@ def _describe_attempt(response, error):
 class ReportingRetryPolicy(RetryPolicy):
     """azure-core's retry policy (backoff, Retry-After) that also records each retry it decides on.
 
-    A certificate the client does not trust stays untrusted, so that failure is not retried.
+    A certificate the client does not trust stays untrusted, so that failure is not retried. Nor is a
+    write whose response was lost or late: the vault may have carried it out, and a replayed PUT of a
+    secret would add a second version. The caller re-reads and decides (see ``secret`` module).
     """
 
     def __init__(self, retry_log, **kwargs):
@@ -94,11 +96,16 @@ class ReportingRetryPolicy(RetryPolicy):
     def increment(self, settings, response=None, error=None):
         if error is not None and 'CERTIFICATE_VERIFY_FAILED' in str(error):
             return False
+        if error is not None and self._is_read_error(error) and response.http_request.method not in _REPLAYABLE_METHODS:
+            return False
         will_retry = super(ReportingRetryPolicy, self).increment(settings, response=response, error=error)
         if will_retry:
             self._retry_log.record('retry %d: %s' % (len(settings['history']), _describe_attempt(response, error)))
         return will_retry
 
+
+# Requests that change nothing, so sending one twice is harmless.
+_REPLAYABLE_METHODS = ('GET', 'HEAD', 'OPTIONS')
 
 _LOCK = threading.Lock()
 _CREDENTIALS = {}

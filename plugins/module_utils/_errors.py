@@ -125,6 +125,10 @@ def _credential_error(error, where, options):
     if 'Identity not found' in text or 'No identity has been assigned' in text:
         return KeyVaultError('auth', 'could not get a token for %s as %s: that identity is not assigned to this host (%s)' % (
             where, options.identity_description(), text))
+    if 'Token request error' in text:
+        # azure-identity says "no response" here too, but the endpoint answered, with an error.
+        return KeyVaultError('auth', 'could not get a token for %s as %s: the managed identity endpoint failed the token request, '
+                                     'also when retried (%s)' % (where, options.identity_description(), text))
     if 'IMDS' in text or 'no response from the' in text:
         return KeyVaultError('auth', 'could not get a token for %s as %s: the managed identity endpoint did not answer (%s). '
                                      'Is this an Azure VM with a managed identity?' % (where, options.identity_description(), text))
@@ -139,7 +143,7 @@ def _transport_error(error, where, subject, options):
         return KeyVaultError('tls', "TLS verification of %s failed (%s); set ca_cert to the CA bundle that signed the vault's "
                                     "certificate" % (where, reason))
     if isinstance(error, ServiceResponseTimeoutError) or 'timed out' in text.lower():
-        return KeyVaultError('timeout', '%s did not answer the request for %s within %d seconds, after %d retries' % (
+        return KeyVaultError('timeout', '%s did not answer the request for %s within timeout=%d seconds, after %d retries' % (
             where, subject, options.timeout, options.retries))
     cause = _ERRNO_REASON.search(text)
     reason = cause.group(1).strip() if cause else text

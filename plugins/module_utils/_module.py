@@ -78,18 +78,20 @@ class KeyVaultModule(object):
         except (KeyVaultError, KeyVaultInputError) as error:
             self.fail_json(str(error))
 
-    def _retry_warnings(self):
+    def _report_retries(self):
+        """How many requests were sent again; each one a warning with O(warn_on_retry)."""
         events = RETRY_LOG.drain()
         if self.options.warn_on_retry:
             for event in events:
                 self.module.warn('request to %s retried: %s' % (self.vault_url, event))
+        return len(events)
 
     def exit_json(self, changed=False, diff=None, **result):
-        self._retry_warnings()
+        retries = self._report_retries()
         if diff is not None and self.module._diff:
             result['diff'] = diff
-        self.module.exit_json(changed=changed, **result)
+        self.module.exit_json(changed=changed, retries=retries, **result)
 
     def fail_json(self, msg, **result):
-        self._retry_warnings()
-        self.module.fail_json(msg=redact(msg, self.options.sensitive_values()), **result)
+        retries = self._report_retries()
+        self.module.fail_json(msg=redact(msg, self.options.sensitive_values()), retries=retries, **result)

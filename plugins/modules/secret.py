@@ -244,8 +244,16 @@ value:
     - The value of the secret after the task. The task's output is hidden when this is returned.
   returned: when O(return_value=true) and the value is readable (not for a disabled secret)
   type: str
+retries:
+  description:
+    - How many requests the task sent again, after throttling (HTTP 429), a server error, or a connection that broke
+      before a write landed. O(warn_on_retry=true) adds a warning for each.
+  returned: always
+  type: int
+  sample: 0
 """
 
+from ansible_collections.keyvault.azure.plugins.module_utils._client import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
 from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule
@@ -316,10 +324,7 @@ class SecretTask(object):
         """Carry out ``plan``; returns the new current SecretState."""
         after = state_after(desired, current, plan)
         if plan.action in ('create', 'new_version'):
-            secret = self.call('secrets/set', self.client.set_secret, self.name, after.value,
-                               content_type=after.content_type, tags=after.tags, enabled=after.enabled,
-                               not_before=timestamp_to_datetime(after.not_before), expires_on=timestamp_to_datetime(after.expires))
-            return state_from_secret(secret)
+            return self.set_version(after, current)
         changes = dict((field, getattr(desired, field)) for field in plan.changed_fields)
         if 'not_before' in changes:
             changes['not_before'] = timestamp_to_datetime(changes['not_before'])
@@ -327,6 +332,34 @@ class SecretTask(object):
             changes['expires_on'] = timestamp_to_datetime(changes.pop('expires'))
         properties = self.call('secrets/set', self.client.update_secret_properties, self.name, current.version, **changes)
         return state_from_properties(properties, value=current.value, value_known=current.value_known)
+
+    def set_version(self, after, current):
+        """Write ``after`` as a new version, exactly once even when the vault's answer is lost.
+
+        The retry policy does not replay a write whose response was lost (see _client.py): the version
+        is re-read, and written again only when the write did not land and the connection broke (a
+        timed-out write may still land later, so it is not repeated).
+        """
+        attempt = 1
+        while True:
+            try:
+                secret = self.call('secrets/set', self.client.set_secret, self.name, after.value,
+                                   content_type=after.content_type, tags=after.tags, enabled=after.enabled,
+                                   not_before=timestamp_to_datetime(after.not_before), expires_on=timestamp_to_datetime(after.expires))
+                return state_from_secret(secret)
+            except KeyVaultError as error:
+                if error.kind not in ('connection', 'timeout'):
+                    raise
+                landed = self.read_current()
+                if landed is not None and landed.value_known and landed.value == after.value and (
+                        current is None or landed.version != current.version):
+                    return landed
+                if error.kind == 'timeout' or attempt > self.vault.options.retries:
+                    raise KeyVaultError(error.kind, '%s; the secret, read again, does not hold the new value%s' % (
+                        error.message, ' yet (the vault may still write it): run the task again to converge'
+                        if error.kind == 'timeout' else ', so nothing was written'))
+                attempt += 1
+                RETRY_LOG.record('write %d of %s: the connection broke before the first landed' % (attempt, self.subject))
 
     def present(self):
         params = self.vault.params

@@ -173,7 +173,8 @@ value:
 secrets:
   description:
     - The secrets, versions or deleted secrets listed, each shaped like RV(secret), without values.
-    - Versions are sorted from the oldest to the newest; secrets by name.
+    - Versions are sorted from the oldest to the newest by creation time (versions created in the same second keep the vault's order);
+      secrets by name.
   returned: when O(name) is not set, or O(list_versions=true)
   type: list
   elements: dict
@@ -187,6 +188,13 @@ secrets:
       key_id: null
       attributes: {enabled: true, not_before: null, expires: null, created: "2026-01-15T10:20:30Z",
                    updated: "2026-01-15T10:20:30Z", recovery_level: Recoverable+Purgeable, recoverable_days: 90}
+retries:
+  description:
+    - How many requests the task sent again, after throttling (HTTP 429), a server error or a broken connection.
+      O(warn_on_retry=true) adds a warning for each.
+  returned: always
+  type: int
+  sample: 0
 """
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name, check_version
@@ -236,7 +244,7 @@ def read(vault):
     if params['list_versions']:
         versions = vault.call('secrets/list', 'versions of ' + subject, lambda: list(client.list_properties_of_secret_versions(name)))
         described = [describe(state_from_properties(p)) for p in versions if carries_tags(p, wanted_tags)]
-        return dict(secrets=sorted(described, key=lambda d: (d['attributes']['created'] or '', d['version'] or '')))
+        return dict(secrets=sorted(described, key=lambda d: d['attributes']['created'] or ''))
     if name:
         if params['version']:
             subject = "secret '%s' version %s" % (name, params['version'])

@@ -2,9 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Credential choice, client settings, the per-process cache and retry reporting."""
 
-import pytest
+import http.client
 
-from azure.core.exceptions import HttpResponseError
+import pytest
+import requests
+import urllib3
+from azure.core.exceptions import HttpResponseError, ServiceResponseError
 from azure.identity import (
     AzureCliCredential,
     ClientSecretCredential,
@@ -17,6 +20,12 @@ from azure.identity import (
 from ansible_collections.keyvault.azure.plugins.module_utils import _client
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._options import ConnectionOptions
+
+
+def lost_response():
+    """What requests raises when the vault closes the connection after the request was sent."""
+    return requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError(
+        'Connection aborted.', http.client.RemoteDisconnected('Remote end closed connection without response')))
 
 
 def options(**values):
@@ -104,3 +113,21 @@ class TestRetryReporting:
             canned.client.get_secret('db')
         assert len(canned.vault.requests) == 1
         assert _client.RETRY_LOG.drain() == []
+
+    def test_a_write_whose_response_was_lost_is_not_replayed(self, canned_secret_client):
+        _client.RETRY_LOG.drain()
+        lost = lost_response()
+        canned = canned_secret_client([lost], retries=3)
+        with pytest.raises(ServiceResponseError):
+            canned.client.set_secret('db', 'new-value')
+        assert canned.vault.requests == [('PUT', 'https://shop.vault.azure.net/secrets/db?api-version=%s' % canned.client.api_version)]
+        assert _client.RETRY_LOG.drain() == []
+
+    def test_a_read_whose_response_was_lost_is_sent_again(self, canned_secret_client):
+        _client.RETRY_LOG.drain()
+        lost = lost_response()
+        canned = canned_secret_client([lost, (200, {'id': 'https://shop.vault.azure.net/secrets/db/' + 'c' * 32, 'value': 'v',
+                                                    'attributes': {'enabled': True}})], retries=3)
+        assert canned.client.get_secret('db').value == 'v'
+        assert [method for method, _url in canned.vault.requests] == ['GET', 'GET']
+        assert _client.RETRY_LOG.drain() == ['retry 1: GET https://shop.vault.azure.net/secrets/db/: ServiceResponseError']

@@ -120,7 +120,7 @@ class TestTransport:
         timeouts = [requests.exceptions.ReadTimeout('Read timed out. (read timeout=3)')] * 2
         error = failing_get(canned_secret_client, timeouts, retries=1, timeout=3).error
         assert error.kind == 'timeout'
-        assert error.message == "vault %s did not answer the request for secret 'db' within 3 seconds, after 1 retries" % VAULT
+        assert error.message == "vault %s did not answer the request for secret 'db' within timeout=3 seconds, after 1 retries" % VAULT
 
     def test_challenge_for_another_domain(self, canned_secret_client):
         canned = canned_secret_client([], vault_url='https://localhost:8443', verify_challenge_resource=True)
