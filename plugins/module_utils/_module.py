@@ -95,3 +95,34 @@ class KeyVaultModule(object):
     def fail_json(self, msg, **result):
         retries = self._report_retries()
         self.module.fail_json(msg=redact(msg, self.options.sensitive_values()), retries=retries, **result)
+
+
+def converge_absent(call, area, name, found, read_deleted, begin_delete, purge_deleted, purge, check_mode):
+    """``state: absent`` for an object the vault soft-deletes: ``(changed, lifecycle before, lifecycle after)``.
+
+    ``call(permission, function, *args)`` is the module's vault call; ``area`` is ``secrets`` or
+    ``certificates``; ``found`` says whether the object exists; ``read_deleted()`` returns the deleted
+    object or None. The lifecycle states are ``present``, ``deleted`` and ``absent``.
+    """
+    if found:
+        if not check_mode:
+            poller = call(area + '/delete', begin_delete, name)
+            # The poller waits until the deleted object is visible, so that it can be purged.
+            call(area + '/get', poller.wait)
+            if purge:
+                _purge_deleted(call, area, purge_deleted, name)
+        return True, 'present', 'absent' if purge else 'deleted'
+    if purge and read_deleted() is not None:
+        if not check_mode:
+            _purge_deleted(call, area, purge_deleted, name)
+        return True, 'deleted', 'absent'
+    return False, 'absent', 'absent'
+
+
+def _purge_deleted(call, area, purge_deleted, name):
+    try:
+        call(area + '/purge', purge_deleted, name)
+    except KeyVaultError as error:
+        # A vault without soft delete has nothing left to purge.
+        if error.kind != 'not_found':
+            raise

@@ -537,7 +537,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import
 )
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp, normalize_tags
 
 # As often as the SDK's own poller looks at an operation it started.
@@ -842,29 +842,10 @@ class CertificateTask(object):
     # state: absent
 
     def absent(self):
-        purge = self.params['purge']
-        check_mode = self.vault.check_mode
-        if self.read_current() is not None:
-            if not check_mode:
-                poller = self.call('certificates/delete', self.client.begin_delete_certificate, self.name)
-                # The poller waits until the deleted certificate is visible, so that it can be purged.
-                self.call('certificates/get', poller.wait)
-                if purge:
-                    self.purge()
-            return absent_result(True, 'present', 'absent' if purge else 'deleted')
-        if purge and self.read_deleted() is not None:
-            if not check_mode:
-                self.purge()
-            return absent_result(True, 'deleted', 'absent')
-        return absent_result(False, 'absent', 'absent')
-
-    def purge(self):
-        try:
-            self.call('certificates/purge', self.client.purge_deleted_certificate, self.name)
-        except KeyVaultError as error:
-            # A vault without soft delete has nothing left to purge.
-            if error.kind != 'not_found':
-                raise
+        changed, before, after = converge_absent(
+            self.call, 'certificates', self.name, self.read_current() is not None, self.read_deleted,
+            self.client.begin_delete_certificate, self.client.purge_deleted_certificate, self.params['purge'], self.vault.check_mode)
+        return absent_result(changed, before, after)
 
 
 def absent_result(changed, before, after):

@@ -256,7 +256,7 @@ retries:
 from ansible_collections.keyvault.azure.plugins.module_utils._client import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import (
     datetime_to_timestamp,
     describe,
@@ -417,29 +417,10 @@ class SecretTask(object):
         return self.write(plan, desired, current)
 
     def absent(self):
-        purge = self.vault.params['purge']
-        check_mode = self.vault.check_mode
-        if self.exists():
-            if not check_mode:
-                poller = self.call('secrets/delete', self.client.begin_delete_secret, self.name)
-                # The poller waits until the deleted secret is visible, so that it can be purged.
-                self.call('secrets/get', poller.wait)
-                if purge:
-                    self.purge()
-            return absent_result(True, 'present', 'absent' if purge else 'deleted')
-        if purge and self.read_deleted() is not None:
-            if not check_mode:
-                self.purge()
-            return absent_result(True, 'deleted', 'absent')
-        return absent_result(False, 'absent', 'absent')
-
-    def purge(self):
-        try:
-            self.call('secrets/purge', self.client.purge_deleted_secret, self.name)
-        except KeyVaultError as error:
-            # A vault without soft delete has nothing left to purge.
-            if error.kind != 'not_found':
-                raise
+        changed, before, after = converge_absent(
+            self.call, 'secrets', self.name, self.exists(), self.read_deleted,
+            self.client.begin_delete_secret, self.client.purge_deleted_secret, self.vault.params['purge'], self.vault.check_mode)
+        return absent_result(changed, before, after)
 
 
 def absent_result(changed, before, after):

@@ -590,9 +590,6 @@ def demo(arguments):
         result = fleet.run_playbook(APP_SECRETS_PLAYBOOK, extra_vars={"app_env_file": "/srv/shop/secrets.env"}, forks=arguments.forks, stream=True)
         failed = result.rc != 0
         _print(f"secrets read per identity, as the vault counted them: {_reads_per_identity(fleet)}")
-        if not os.path.exists(ROLLOUT_PLAYBOOK):
-            _print("playbooks/certificate_rollout.yml does not exist yet: no certificate rollout to show")
-            return 1 if failed else 0
         rollout_vars = {
             "certificate_dir": "/srv/ssl",
             # The certificate is made once on this machine, as the vault's operator identity.

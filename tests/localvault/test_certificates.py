@@ -289,7 +289,7 @@ def test_cancel_and_delete_a_pending_operation(certificate_client, clean_control
 def test_cancelled_creation_ends_cancelled(certificate_client, clean_controls):
     client = certificate_client()
     name = unique("cancelled")
-    with clean_controls.changed_settings(certificate_creation_delay_seconds=30):
+    with clean_controls.changed_settings(certificate_creation_delay_seconds=5):
         poller = client.begin_create_certificate(name, CertificatePolicy.get_default(), **FAST_POLLING)
         client.cancel_certificate_operation(name)
         result = poller.result()
