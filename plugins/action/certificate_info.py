@@ -4,10 +4,10 @@
 
 # Hides the task result of keyvault.azure.certificate_info when it carries a private key.
 
-from ansible_collections.keyvault.azure.plugins.plugin_utils._sensitive_result import SensitiveResultAction
+from ansible_collections.keyvault.azure.plugins.plugin_utils._action import KeyVaultAction
 
 
-class ActionModule(SensitiveResultAction):
+class ActionModule(KeyVaultAction):
 
     MODULE = 'keyvault.azure.certificate_info'
     SENSITIVE_KEYS = ('private_key',)

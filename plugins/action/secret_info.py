@@ -4,9 +4,9 @@
 
 # Hides the task result of keyvault.azure.secret_info when it carries a secret value.
 
-from ansible_collections.keyvault.azure.plugins.plugin_utils._sensitive_result import SensitiveResultAction
+from ansible_collections.keyvault.azure.plugins.plugin_utils._action import KeyVaultAction
 
 
-class ActionModule(SensitiveResultAction):
+class ActionModule(KeyVaultAction):
 
     MODULE = 'keyvault.azure.secret_info'

@@ -33,6 +33,7 @@ extends_documentation_fragment:
   - keyvault.azure.connection.plugins
   - keyvault.azure.auth
   - keyvault.azure.auth.plugins
+  - keyvault.azure.connection.lookup
 options:
   _terms:
     description: Certificate names, V(name/version) pairs or certificate ids.

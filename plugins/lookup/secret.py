@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - keyvault.azure.connection.plugins
   - keyvault.azure.auth
   - keyvault.azure.auth.plugins
+  - keyvault.azure.connection.lookup
 options:
   _terms:
     description: Secret names, V(name/version) pairs or secret ids.
@@ -64,6 +65,28 @@ options:
       - The value returned in place of a term that was skipped or warned about through O(on_missing), O(on_denied) or
         O(on_deleted).
     type: raw
+  value_cache:
+    description:
+      - Keep each value this lookup reads for the rest of the C(ansible-playbook) run, so that the same secret looked
+        up for many hosts (or by many tasks) is read from the vault once. 50 hosts reading the same 10 secrets then
+        make 10 vault reads instead of 500.
+      - A value is shared only between lookups that read the same vault, secret and version with the same identity
+        and connection options. Failures (missing, denied, deleted) are not kept.
+      - "The trade-offs: the values are written to files of the run's cache (see O(token_cache) for where: 0600 files
+        in a 0700 directory of the user running Ansible, in memory under C(/dev/shm) or E(XDG_RUNTIME_DIR) when the
+        system has them, else on disk in the temporary directory) until the run ends; anyone who can read that user's
+        files (or root) can read them meanwhile. A secret changed during the run, by a task of the same play or by
+        someone else, is seen by later lookups of the run with its old value: set O(version) or turn the cache off
+        where that matters."
+    type: bool
+    default: false
+    env:
+      - name: ANSIBLE_KEYVAULT_VALUE_CACHE
+    ini:
+      - section: keyvault_azure
+        key: value_cache
+    vars:
+      - name: ansible_keyvault_value_cache
   as_json:
     description:
       - Decode each value as JSON and return the structure (a dictionary, a list...), for secrets that hold structured
@@ -89,6 +112,11 @@ EXAMPLES = r"""
 - name: A secret that may not exist yet, with a fallback
   ansible.builtin.debug:
     msg: "{{ lookup('keyvault.azure.secret', 'feature-flag', on_missing='skip', default='off') }}"
+
+- name: Every host reads the same secrets; read each from the vault once per run, not once per host
+  ansible.builtin.set_fact:
+    app_secrets: "{{ query('keyvault.azure.secret', 'db-password', 'api-key', value_cache=true) }}"
+  no_log: true
 
 - name: A structured secret, decoded from JSON
   ansible.builtin.set_fact:
@@ -128,6 +156,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyV
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
 from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase
+from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 
 class LookupModule(KeyVaultLookupBase):
@@ -146,9 +175,14 @@ class LookupModule(KeyVaultLookupBase):
                 raise AnsibleLookupError('%s, or give full secret ids' % error)
 
         as_json = self.get_option('as_json')
+        run_cache = this_run().cache if self.get_option('value_cache') else None
 
         def fetch(reference):
-            value = read_secret_value(options, reference)
+            if run_cache is None:
+                value = read_secret_value(options, reference)
+            else:
+                key = [options.client_key(), reference.vault_url, reference.name, reference.version]
+                value = run_cache.shared('secret-value', key, lambda: {'value': read_secret_value(options, reference)})['value']
             if as_json:
                 return decode_json(value, reference)
             return value

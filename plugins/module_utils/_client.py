@@ -168,20 +168,24 @@ def client_settings(options):
 
 
 def get_credential(options):
-    key = options.credential_key()
+    """The credential for ``options``; with ``options.token_sharing`` set, one whose tokens other processes reuse."""
+    key = (options.credential_key(), options.token_sharing)
     with _LOCK:
         if key not in _CREDENTIALS:
             try:
-                _CREDENTIALS[key] = build_credential(options)
+                credential = build_credential(options)
             except (ValueError, OSError) as error:
                 raise KeyVaultError('auth', 'cannot use auth_source=%s: %s' % (options.auth_source, one_line(error)))
+            if options.token_sharing is not None:
+                credential = options.token_sharing.share(credential, options.credential_key())
+            _CREDENTIALS[key] = credential
         return _CREDENTIALS[key]
 
 
 def get_client(client_class, options, vault_url=None):
     """A cached ``client_class`` (e.g. SecretClient) for ``vault_url`` (default: the options' vault)."""
     vault_url = vault_url or options.require_vault_url()
-    key = (client_class, vault_url, options.client_key())
+    key = (client_class, vault_url, options.client_key(), options.token_sharing)
     credential = get_credential(options)
     with _LOCK:
         if key not in _CLIENTS:

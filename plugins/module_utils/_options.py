@@ -159,7 +159,7 @@ class ConnectionOptions(object):
     the client factory uses to build each credential and client once per process.
     """
 
-    def __init__(self, values):
+    def __init__(self, values, token_sharing=None):
         given = [name for name in VAULT_EXCLUSIVE if _is_set(values.get(name))]
         if len(given) > 1:
             raise KeyVaultInputError(_exclusive_message(given))
@@ -194,6 +194,8 @@ class ConnectionOptions(object):
         self.client_certificate_path = values.get('client_certificate_path') or None
         self.client_certificate_password = values.get('client_certificate_password') or None
         self.federated_token_file = values.get('federated_token_file') or None
+        # Set by controller-side plugins only (plugin_utils._shared_tokens.TokenSharing).
+        self.token_sharing = token_sharing
 
     def require_vault_url(self):
         if not self.vault_url:

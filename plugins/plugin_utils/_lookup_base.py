@@ -18,6 +18,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._client import HAS_
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES, ConnectionOptions
+from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 display = Display()
 
@@ -54,8 +55,9 @@ class KeyVaultLookupBase(LookupBase):
     def connection_options(self):
         if not HAS_AZURE:
             raise AnsibleLookupError(missing_required_lib(REQUIRED_LIBRARIES))
+        token_sharing = this_run().tokens if self.get_option('token_cache') else None
         try:
-            return ConnectionOptions(dict((name, self.get_option(name)) for name in OPTION_NAMES))
+            return ConnectionOptions(dict((name, self.get_option(name)) for name in OPTION_NAMES), token_sharing=token_sharing)
         except KeyVaultInputError as error:
             raise AnsibleLookupError(str(error))
 
@@ -106,3 +108,5 @@ class KeyVaultLookupBase(LookupBase):
         if options.warn_on_retry:
             for event in events:
                 display.warning('request retried: %s' % event)
+        elif events:
+            display.v('%s: %d request(s) retried (warn_on_retry=true names them)' % (self.ansible_name, len(events)))

@@ -11,17 +11,14 @@ identities, and returns a :class:`PlaybookRun` with the output and, per task nam
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
-from azure.core.credentials import AccessToken
 from azure.keyvault.certificates import CertificateClient
-from azure.keyvault.secrets import SecretClient
 
 pytest.register_assert_rewrite('playbook_helpers')
 
-from playbook_helpers import REPO_ROOT, PlaybookRun  # noqa: E402 pylint: disable=wrong-import-position
+from playbook_helpers import REPO_ROOT, LocalVaultCredential, PlaybookRun, secret_client  # noqa: E402 pylint: disable=wrong-import-position
 
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 CALLBACK_PLUGINS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'callback_plugins')
@@ -115,22 +112,10 @@ def playbook(localvault, collections_root, ansible_home, tmp_path_factory):
     return run
 
 
-class LocalVaultCredential(object):
-    """Tokens straight from the local vault's IMDS endpoint, so the test process needs no IMDS environment."""
-
-    def __init__(self, localvault, identity):
-        self._localvault = localvault
-        self._identity = identity
-
-    def get_token(self, *scopes, **kwargs):  # pylint: disable=unused-argument
-        return AccessToken(self._localvault.token(self._identity), int(time.time()) + 300)
-
-
 @pytest.fixture(scope='session')
 def vault(localvault):
     """A SecretClient of the operator identity, to prepare and read what the vault holds."""
-    return SecretClient(localvault.vault_url, LocalVaultCredential(localvault, 'operator'), verify_challenge_resource=False,
-                        connection_verify=localvault.ca_bundle)
+    return secret_client(localvault)
 
 
 @pytest.fixture(scope='session')

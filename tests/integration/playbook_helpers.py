@@ -4,7 +4,11 @@
 
 import json
 import os
+import time
 import uuid
+
+from azure.core.credentials import AccessToken
+from azure.keyvault.secrets import SecretClient
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -18,6 +22,23 @@ WRITE_OPERATIONS = ('SetSecret', 'UpdateSecret', 'DeleteSecret', 'PurgeDeletedSe
 def unique_name(prefix):
     """A secret name no other test (or earlier run against a persistent vault) uses."""
     return '%s-%s' % (prefix, uuid.uuid4().hex[:8])
+
+
+class LocalVaultCredential(object):
+    """Tokens straight from the local vault's IMDS endpoint, so the test process needs no IMDS environment."""
+
+    def __init__(self, localvault, identity):
+        self._localvault = localvault
+        self._identity = identity
+
+    def get_token(self, *scopes, **kwargs):  # pylint: disable=unused-argument
+        return AccessToken(self._localvault.token(self._identity), int(time.time()) + 300)
+
+
+def secret_client(localvault, identity='operator'):
+    """A SecretClient of ``identity`` for a local vault, to prepare and read what it holds."""
+    return SecretClient(localvault.vault_url, LocalVaultCredential(localvault, identity), verify_challenge_resource=False,
+                        connection_verify=localvault.ca_bundle)
 
 
 class PlaybookRun(object):

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the keyvault.azure collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Action plugin base of the collection's modules: hidden secret results, one writer per object.
+
+For internal collection use only: names and behaviour may change without notice.
+
+A module cannot mark its own result as sensitive; an action plugin can. When the module's result
+carries a ``value``, the whole result is flagged like a ``no_log`` task: callbacks show it censored
+at every verbosity, while ``register`` still gets the value.
+
+Key Vault has no conditional writes: hosts that converge the same object at the same moment all see
+it out of date and each write a new version. So within one ansible-playbook run, the hosts of a
+converging module take turns per object (vault and name): the second host finds what the first
+wrote and changes nothing. Different objects still converge in parallel.
+"""
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
+
+
+class KeyVaultAction(ActionBase):
+    """Runs the module named by ``MODULE``, one host at a time per object when ``CONVERGES``.
+
+    Async is left unsupported: an async job's result would reach the user through async_status,
+    past this plugin.
+    """
+
+    MODULE = None
+    # Result keys that carry something secret; any of them hides the whole result.
+    SENSITIVE_KEYS = ('value',)
+    # Whether the module writes: its runs on several hosts for the same object are serialized.
+    CONVERGES = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(KeyVaultAction, self).run(tmp, task_vars)
+        run_cache = this_run().cache if self.CONVERGES and not self._task.check_mode else None
+        if run_cache is None:
+            module_result = self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)
+        else:
+            with run_cache.locked('converge', self.object_key()):
+                module_result = self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)
+        result = merge_hash(result, module_result)
+        self._remove_tmp_path(self._connection._shell.tmpdir)
+        if any(key in result for key in self.SENSITIVE_KEYS):
+            result['_ansible_no_log'] = True
+        return result
+
+    def object_key(self):
+        """The object the task converges, as far as the controller can tell.
+
+        A vault that the task does not name comes from each host's environment; such tasks share a key per
+        object name, which at worst serializes hosts that write to different vaults.
+        """
+        args = self._task.args
+        return [self.MODULE, args.get('vault_url') or args.get('vault_name') or '', args.get('name')]
