@@ -219,7 +219,7 @@ options:
         asks the identity endpoint for one token per identity and vault audience instead of one per host.
       - The tokens are kept in files readable by the user running Ansible only (0600, in a 0700 directory), under
         E(XDG_RUNTIME_DIR), else C(/dev/shm) (memory, not disk), else the temporary directory. The directory belongs
-        to the run and is removed as soon as the run ends. No secret value is stored there unless O(value_cache)
+        to the run and is removed as soon as the run ends. No secret value is stored there unless O(keyvault.azure.secret#lookup:value_cache)
         is on.
       - When the directory cannot be used safely (not owned by the user, or open to others), the lookup warns and
         asks for its own token.

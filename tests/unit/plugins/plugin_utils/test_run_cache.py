@@ -49,10 +49,10 @@ def test_concurrent_processes_fetch_once_and_all_get_the_record(tmp_path, owner)
     results = multiprocessing.get_context('fork').Queue()
     count_file = str(tmp_path / 'fetches')
     processes = [multiprocessing.get_context('fork').Process(target=fetch_in_process, args=(cache.directory, count_file, results))
-                 for _ in range(6)]
+                 for process_number in range(6)]
     for process in processes:
         process.start()
-    records = [results.get(timeout=30) for _ in processes]
+    records = [results.get(timeout=30) for process in processes]
     for process in processes:
         process.join()
     with open(count_file) as count:
