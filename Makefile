@@ -8,9 +8,9 @@ BUILD_DIR := $(VENV)/build
 STATE_DIR ?= $(CURDIR)/.localvault
 PYTEST_ARGS ?=
 # Two workers: most of the suite waits on ansible-playbook runs and on the vault's simulated delays.
-# Each test file stays on one worker (see tests/conftest.py).
+# Each test file stays on one worker, and the fleet tests all on the same one (see tests/conftest.py).
 PYTEST_WORKERS ?= 2
-PYTEST := $(VENV_PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST := $(VENV_PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 # The collection under test must not be shadowed by a copy in the user's own collection paths.

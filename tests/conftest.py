@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
@@ -34,15 +35,24 @@ TEST_CONFIG = {
 }
 
 
-def pytest_collection_modifyitems(items):
-    """Keep each test file on one pytest-xdist worker (``--dist loadgroup``), and every fleet test on the same one.
+class FileScheduling(LoadFileScheduling):
+    """``--dist loadfile``, with every fleet test in one unit of work.
 
     A file's tests share module-scoped playbook runs that would otherwise run once per worker, and the fleet
-    tests share one fleet of network namespaces, of which a machine can hold only one.
+    tests share one fleet of network namespaces, of which a machine can hold only one. (pytest-xdist's own
+    ``loadgroup`` cannot be used: with pytest 9 the group it appends to ``item._nodeid`` is no longer read.)
     """
-    for item in items:
-        group = "fleet" if "fleet" in item.path.parent.parts else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))
+
+    def _split_scope(self, nodeid):
+        path = super()._split_scope(nodeid)
+        return "fleet" if path.startswith("fleet/") else path
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadfile":
+        return FileScheduling(config, log)
+    return None
 
 
 def pytest_addoption(parser):
