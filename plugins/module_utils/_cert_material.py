@@ -13,6 +13,7 @@ the material but never quote it, nor the password.
 import base64
 import binascii
 import collections
+import datetime
 import hashlib
 import re
 import traceback
@@ -137,7 +138,20 @@ def load_material(data, password, source):
     ordered = leaf_first(private_key, certificates)
     if ordered is None:
         raise KeyVaultInputError('%s holds no certificate for its private key' % source)
+    expires = _not_valid_after(ordered[0])
+    if expires <= datetime.datetime.now(datetime.timezone.utc):
+        raise KeyVaultInputError('%s holds a certificate that expired on %s; Key Vault does not import expired certificates' % (
+            source, expires.strftime('%Y-%m-%dT%H:%M:%SZ')))
     return LoadedMaterial(private_key, ordered, content_type)
+
+
+def _not_valid_after(certificate):
+    """The end of a certificate's validity, timezone-aware."""
+    expires = getattr(certificate, 'not_valid_after_utc', None)
+    if expires is None:
+        # cryptography before 42 has only the naive UTC datetime.
+        expires = certificate.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return expires
 
 
 def private_key_pem(private_key):

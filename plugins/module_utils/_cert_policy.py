@@ -43,6 +43,10 @@ TRIGGERS = ('days_before_expiry', 'lifetime_percentage')
 SELF_ISSUER = 'Self'
 UNKNOWN_ISSUER = 'Unknown'
 MAX_VALIDITY_MONTHS = 1200
+# The service bounds days_before_expiry by 27 days for each month of validity_in_months.
+DAYS_BEFORE_EXPIRY_PER_MONTH = 27
+# An X.509 key usage can only restrict key agreement to one direction when key agreement is allowed.
+KEY_AGREEMENT_ONLY_USAGES = ('encipherOnly', 'decipherOnly')
 
 SAN_FIELDS = ('dns_names', 'ip_addresses', 'emails', 'upns', 'uris')
 KEY_FIELDS = ('key_type', 'key_size', 'curve', 'exportable')
@@ -100,6 +104,8 @@ _RAW_TYPES = {
     'ekus': list, 'key_usage': list, 'dns_names': list, 'ip_addresses': list, 'emails': list, 'upns': list, 'uris': list,
 }
 _UNESCAPED_COMMA = re.compile(r'(?<!\\),')
+# One piece of a distinguished name: an escaped character, a quoted string, a separator, or plain text.
+_DN_TOKEN = re.compile(r'\\.|"[^"]*"|[,;]|[^,;"\\]+|.', re.DOTALL)
 
 CertificatePlan = collections.namedtuple('CertificatePlan', ['action', 'policy_fields', 'property_fields', 'reasons'])
 CertificatePlan.__doc__ = """The decision for ``state: present``.
@@ -295,18 +301,66 @@ def normalize_policy(policy):
         normalized['ekus'] = [canonical_eku(eku) for eku in normalized['ekus']]
     if normalized['key_usage'] is not None:
         normalized['key_usage'] = [_canonical_choice(usage, KEY_USAGES, 'key_usage') for usage in normalized['key_usage']]
+        _check_key_agreement(normalized['key_usage'])
     if normalized['lifetime_actions'] is not None:
         normalized['lifetime_actions'] = [_normalized_lifetime_action(action, index) for index, action in enumerate(normalized['lifetime_actions'])]
-    if normalized['subject'] is not None and not normalized['subject'].strip():
-        raise KeyVaultInputError('subject must not be empty; leave it out and give dns_names instead for a certificate without one')
+        if len(normalized['lifetime_actions']) > 1:
+            raise KeyVaultInputError('lifetime_actions holds %d actions; Key Vault takes one action per certificate' % len(normalized['lifetime_actions']))
+    if normalized['subject'] is not None:
+        _check_subject(normalized['subject'])
     if normalized['validity_in_months'] is not None and not 1 <= normalized['validity_in_months'] <= MAX_VALIDITY_MONTHS:
         raise KeyVaultInputError('validity_in_months must be between 1 and %d, got %d' % (MAX_VALIDITY_MONTHS, normalized['validity_in_months']))
+    check_lifetime_fits_validity(normalized)
     if normalized['ip_addresses'] is not None:
         normalized['ip_addresses'] = [_checked_address(address) for address in normalized['ip_addresses']]
     if normalized['issuer'] is not None and not normalized['issuer'].strip():
         raise KeyVaultInputError('issuer must not be empty')
     _check_key(normalized)
     return normalized
+
+
+def _check_key_agreement(usages):
+    restricted = [usage for usage in KEY_AGREEMENT_ONLY_USAGES if usage in usages]
+    if restricted and 'keyAgreement' not in usages:
+        raise KeyVaultInputError('key_usage %s only restrict%s keyAgreement, which key_usage lacks; add keyAgreement or remove %s' % (
+            ' and '.join(restricted), 's' if len(restricted) == 1 else '', ' and '.join(restricted)))
+
+
+def _subject_components(subject):
+    """The parts of a distinguished name between its separators (``,`` or ``;``, unless escaped or quoted)."""
+    components = ['']
+    for token in _DN_TOKEN.findall(subject):
+        if token in (',', ';'):
+            components.append('')
+        else:
+            components[-1] += token
+    return components
+
+
+def _check_subject(subject):
+    if not subject.strip():
+        raise KeyVaultInputError('subject must not be empty; leave it out and give dns_names instead for a certificate without one')
+    for component in _subject_components(subject):
+        attribute, separator, _value = component.partition('=')
+        if not separator or not attribute.strip():
+            raise KeyVaultInputError("subject '%s' is not a distinguished name: give attribute=value pairs separated by commas, such as "
+                                     "CN=www.example.com, O=Contoso" % subject)
+
+
+def check_lifetime_fits_validity(policy):
+    """Refuse a days_before_expiry trigger beyond what the policy's validity_in_months allows, as the service would.
+
+    Without a validity in ``policy`` there is nothing to check against.
+    """
+    months = policy.get('validity_in_months')
+    if months is None:
+        return
+    limit = months * DAYS_BEFORE_EXPIRY_PER_MONTH
+    for index, action in enumerate(policy.get('lifetime_actions') or ()):
+        days = action.get('days_before_expiry')
+        if days is not None and days > limit:
+            raise KeyVaultInputError('lifetime_actions[%d].days_before_expiry must be at most %d for validity_in_months=%d (%d days a month), '
+                                     'got %d' % (index, limit, months, DAYS_BEFORE_EXPIRY_PER_MONTH, days))
 
 
 def _checked_address(address):

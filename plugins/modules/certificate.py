@@ -85,7 +85,8 @@ options:
     default: present
   subject:
     description:
-      - The X.500 distinguished name of the certificate, for example V(CN=www.example.com, O=Contoso).
+      - The X.500 distinguished name of the certificate, attribute=value pairs separated by commas (or semicolons), for
+        example V(CN=www.example.com, O=Contoso).
       - A new certificate needs a subject or at least one subject alternative name.
     type: str
   dns_names:
@@ -155,6 +156,7 @@ options:
   key_usage:
     description:
       - Key usages. The service's default is V(digitalSignature) and V(keyEncipherment).
+      - V(encipherOnly) and V(decipherOnly) restrict V(keyAgreement) and need it in the list.
     type: list
     elements: str
     choices: [digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement, keyCertSign, cRLSign,
@@ -174,7 +176,8 @@ options:
         choices: [AutoRenew, EmailContacts]
       days_before_expiry:
         description:
-          - Act this many days before the version expires. Mutually exclusive with O(lifetime_actions[].lifetime_percentage).
+          - Act this many days before the version expires, at most 27 days for each month of O(validity_in_months).
+            Mutually exclusive with O(lifetime_actions[].lifetime_percentage).
         type: int
       lifetime_percentage:
         description:
@@ -224,6 +227,7 @@ options:
       - Mutually exclusive with O(certificate_file).
       - The subject, subject alternative names, key, EKUs, key usages and validity come from the certificate itself,
         so the options and O(policy) fields for them cannot be used with an import.
+      - Key Vault does not import an expired certificate; the module refuses one before sending anything.
     type: str
   certificate_file:
     description:
@@ -521,6 +525,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import
     DESCRIBED_BY_IMPORT,
     KEY_USAGES,
     UNKNOWN_ISSUER,
+    check_lifetime_fits_validity,
     describe,
     describe_operation,
     desired_policy,
@@ -776,6 +781,9 @@ class CertificateTask(object):
         if plan.action == 'create' and not has_subject_or_name(after.policy):
             raise KeyVaultInputError('%s does not exist in %s; subject or dns_names (or another subject alternative name) is needed to '
                                      'create it' % (self.subject, self.where))
+        if plan.action in ('create', 'new_version') or (plan.action == 'update' and plan.policy_fields):
+            # Only now is the validity known that a task leaving validity_in_months out gets (the current or the default one).
+            check_lifetime_fits_validity(after.policy)
         diff = {'before': diff_view(None, lifecycle='deleted') if recovered else diff_view(current),
                 'after': diff_view(after, new_version=plan.action in ('create', 'new_version', 'import'))}
         result = dict(changed=recovered or plan.action != 'none', diff=diff, certificate=describe(after), operation=None, reasons=plan.reasons)

@@ -1,16 +1,32 @@
 # Copyright: Contributors to the keyvault.azure collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bad names, URLs, versions, dates and auth options fail with a message naming the option, before any request.
+"""Bad names, URLs, versions, dates, policies, certificate material and auth options fail with a message naming the
+option, before any request.
 
-test_module_secret.py covers the value cases (empty, too large, value and value_file) and checks that
-nothing is written; here the vault's counters, IMDS included, must not move at all.
+test_module_secret.py covers the value cases (empty, too large, value and value_file) and test_module_certificate.py
+input that needs a look at the vault (a deleted certificate, a missing subject), checking that nothing is written;
+here the vault's counters, IMDS included, must not move at all.
 """
 
+import datetime
 import types
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from certificate_material import issue
 from playbook_helpers import case_arguments, counters_task
+
+
+def _ec_issued(common_name, **validity):
+    # EC keys: quick to make at collection time.
+    return issue(common_name, key=ec.generate_private_key(ec.SECP256R1()), **validity)
+
+
+BUNDLE = _ec_issued('bad-input.example.test')
+EXPIRED = _ec_issued('expired.example.test', valid_from=datetime.datetime(2023, 1, 31, tzinfo=datetime.timezone.utc),
+                     valid_until=datetime.datetime(2024, 1, 31, 12, 0, tzinfo=datetime.timezone.utc))
+OTHER_KEY = _ec_issued('other.example.test')
 
 MODULE_CASES = {
     'long-name': ('keyvault.azure.secret', dict(name='n' * 128, value='some-value'),
@@ -43,11 +59,55 @@ MODULE_CASES = {
     'timeout': ('keyvault.azure.secret_info', dict(name='db', timeout=0), 'timeout must be at least 1, got 0'),
 }
 
+
+def _certificate_case(message, **arguments):
+    return ('keyvault.azure.certificate', dict(dict(name='web-tls', subject='CN=www.example.com'), **arguments), message)
+
+
+def _import_case(message, **arguments):
+    return ('keyvault.azure.certificate', dict(arguments, name='web-tls'), message)
+
+
+MODULE_CASES.update({
+    'certificate-name': _certificate_case("invalid certificate name 'web_tls': use 1-127 letters, digits and hyphens", name='web_tls'),
+    'rsa-key-size': _certificate_case('key_size 384 is not an RSA key size; use one of 2048, 3072, 4096', key_type='RSA', key_size=384),
+    'validity': _certificate_case('validity_in_months must be between 1 and 1200, got 1201', validity_in_months=1201),
+    'two-lifetime-actions': _certificate_case('lifetime_actions holds 2 actions; Key Vault takes one action per certificate', lifetime_actions=[
+        {'action': 'AutoRenew', 'lifetime_percentage': 80}, {'action': 'EmailContacts', 'days_before_expiry': 30}]),
+    'days-before-expiry': _certificate_case(
+        'lifetime_actions[0].days_before_expiry must be at most 162 for validity_in_months=6 (27 days a month), got 200',
+        validity_in_months=6, lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 200}]),
+    'key-usage': _certificate_case('key_usage encipherOnly only restricts keyAgreement, which key_usage lacks; add keyAgreement or remove '
+                                   'encipherOnly', key_usage=['keyEncipherment', 'encipherOnly']),
+    'subject': _certificate_case("subject 'www.example.com' is not a distinguished name: give attribute=value pairs separated by commas, "
+                                 "such as CN=www.example.com, O=Contoso", subject='www.example.com'),
+    'raw-policy': _certificate_case("policy.key_props.key_size must be a whole number, got '2048'", policy={'key_props': {'key_size': '2048'}}),
+    'wrong-password': _import_case('certificate is neither a PEM bundle nor a PKCS#12 file that opens with the given password',
+                                   certificate=BUNDLE.pkcs12_base64('the-right-password'), password='never-sent-secret'),
+    'pem-without-key': _import_case('certificate holds no private key; Key Vault imports a certificate together with its private key',
+                                    certificate=BUNDLE.certificate_pem()),
+    'key-mismatch': _import_case('certificate holds no certificate for its private key', certificate=BUNDLE.certificate_pem() + OTHER_KEY.key_pem()),
+    'expired': _import_case('certificate holds a certificate that expired on 2024-01-31T12:00:00Z; Key Vault does not import expired certificates',
+                            certificate=EXPIRED.pem_bundle()),
+    'certificate-file': _import_case('certificate_file /nonexistent/web-tls.pem cannot be read: No such file or directory',
+                                     certificate_file='/nonexistent/web-tls.pem'),
+    'certificate-version': ('keyvault.azure.certificate_info', dict(name='web-tls', version='latest'),
+                            "invalid certificate version 'latest': a version is 32 hexadecimal digits"),
+    'key-without-name': ('keyvault.azure.certificate_info', dict(include_private_key=True),
+                         'include_private_key only works when reading one certificate with name'),
+})
+
 LOOKUP_CASES = {
-    'lookup-name': ("'db password'", "invalid secret name 'db password': use 1-127 letters, digits and hyphens"),
-    'lookup-version': ("'db/v2'", "invalid secret version 'v2': a version is 32 hexadecimal digits"),
-    'lookup-url': ("'db', vault_url='http://myvault.vault.azure.net'",
+    'lookup-name': ('secret', "'db password'", "invalid secret name 'db password': use 1-127 letters, digits and hyphens"),
+    'lookup-version': ('secret', "'db/v2'", "invalid secret version 'v2': a version is 32 hexadecimal digits"),
+    'lookup-url': ('secret', "'db', vault_url='http://myvault.vault.azure.net'",
                    "vault URL must be an https:// URL such as https://myvault.vault.azure.net, got 'http://myvault.vault.azure.net'"),
+    'lookup-certificate-name': ('certificate', "'web_tls', part='private_key'",
+                                "invalid certificate name 'web_tls': use 1-127 letters, digits and hyphens"),
+    'lookup-certificate-version': ('certificate', "'web-tls', version='1'", "invalid certificate version '1': a version is 32 hexadecimal digits"),
+    'lookup-certificate-id': ('certificate', "'https://myvault.vault.azure.net/secrets/web-tls'",
+                              "'https://myvault.vault.azure.net/secrets/web-tls' is not a certificate id such as "
+                              "https://myvault.vault.azure.net/certificates/NAME[/VERSION]"),
 }
 
 
@@ -61,9 +121,9 @@ def bad_input_run(playbook, localvault):
     for module in modules:
         tasks.append({'name': module, module: case_arguments(dict((host, case[1]) for host, case in MODULE_CASES.items() if case[0] == module)),
                       'when': 'module == %r' % module, 'ignore_errors': True, 'environment': '{{ case_environment | default({}) }}'})
-    for case, (arguments, _message) in LOOKUP_CASES.items():
+    for case, (lookup, arguments, _message) in LOOKUP_CASES.items():
         tasks.append({'name': case, 'run_once': True, 'ignore_errors': True,
-                      'ansible.builtin.set_fact': {'read': "{{ lookup('keyvault.azure.secret', %s) }}" % arguments}})
+                      'ansible.builtin.set_fact': {'read': "{{ lookup('keyvault.azure.%s', %s) }}" % (lookup, arguments)}})
     tasks.append(counters_task('after', localvault))
     run = playbook([{'hosts': 'cases', 'gather_facts': False, 'tasks': tasks}], cases=hosts)
     messages = dict((host, run.result(module, host).get('msg')) for host, (module, _arguments, _message) in MODULE_CASES.items())
@@ -78,7 +138,7 @@ def test_module_input_is_refused_with_a_message_naming_the_option(bad_input_run,
 
 @pytest.mark.parametrize('case', sorted(LOOKUP_CASES))
 def test_lookup_input_is_refused_with_a_message_naming_the_problem(bad_input_run, case):
-    assert LOOKUP_CASES[case][1] in bad_input_run.messages[case]
+    assert LOOKUP_CASES[case][2] in bad_input_run.messages[case]
 
 
 def test_nothing_was_sent(bad_input_run):

@@ -298,6 +298,8 @@ def bad_input_and_force(playbook, localvault, certificate_vault, tmp_path_factor
         'password-alone': dict(name=names['new'], subject='CN=a', password='lonely'),
         'percentage': dict(name=names['new'], subject='CN=a', renew_at_percentage=100),
         'bad-name': dict(name='bad_name', subject='CN=a'),
+        # Checked once the vault said there is no certificate yet, so the service's default validity applies.
+        'days-beyond-validity': dict(name=names['new'], subject='CN=a', lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 400}]),
     }
     hosts = dict((host, {'case': case}) for host, case in cases.items())
     play = {'hosts': 'cases', 'gather_facts': False, 'tasks': [
@@ -342,6 +344,8 @@ def test_bad_input_fails_before_any_write(bad_input_and_force, localvault):
     assert messages['password-alone'] == 'password needs certificate or certificate_file'
     assert messages['percentage'] == 'renew_at_percentage must be between 1 and 99, got 100'
     assert messages['bad-name'] == "invalid certificate name 'bad_name': use 1-127 letters, digits and hyphens"
+    assert messages['days-beyond-validity'] == ('lifetime_actions[0].days_before_expiry must be at most 324 for validity_in_months=12 '
+                                                '(27 days a month), got 400')
     assert writes_between(run.counters('before'), run.counters('after')) == {}
     assert requests_between(run.counters('before'), run.counters('after'), 'CreateCertificate') == 0
 

@@ -22,11 +22,11 @@ PASSWORD = 'pfx-password-7c1e'
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
-def make_certificate(key, subject, issuer_key=None, issuer_name=None, sans=None):
+def make_certificate(key, subject, issuer_key=None, issuer_name=None, sans=None, validity=None):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    not_valid_before, not_valid_after = validity or (NOW - datetime.timedelta(days=1), NOW + datetime.timedelta(days=30))
     builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name or name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(NOW - datetime.timedelta(days=1))
-               .not_valid_after(NOW + datetime.timedelta(days=30)))
+               .serial_number(x509.random_serial_number()).not_valid_before(not_valid_before).not_valid_after(not_valid_after))
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     return builder.sign(issuer_key or key, hashes.SHA256())
@@ -116,6 +116,15 @@ class TestLoad:
         with pytest.raises(KeyVaultInputError) as raised:
             material.load_material(b''.join(blocks[part] for part in parts), None, 'certificate')
         assert str(raised.value) == message
+
+    def test_an_expired_certificate_is_refused(self):
+        key = ec.generate_private_key(ec.SECP256R1())
+        expired = make_certificate(key, 'old.example.test', validity=(datetime.datetime(2023, 1, 31, tzinfo=datetime.timezone.utc),
+                                                                      datetime.datetime(2024, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)))
+        with pytest.raises(KeyVaultInputError) as raised:
+            material.load_material(pem(expired) + key_pem(key), None, 'certificate_file /tmp/old.pem')
+        assert str(raised.value) == ('certificate_file /tmp/old.pem holds a certificate that expired on 2024-01-31T12:00:00Z; '
+                                     'Key Vault does not import expired certificates')
 
 
 class TestImport:

@@ -120,6 +120,15 @@ class TestNormalization:
          'lifetime_actions[0].lifetime_percentage must be between 1 and 99, got 100'),
         (dict(lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 0}]), 'lifetime_actions[0].days_before_expiry must be at least 1'),
         (dict(lifetime_actions=[{'action': 'Rotate', 'days_before_expiry': 3}]), 'lifetime_actions[0].action must be one of AutoRenew, EmailContacts'),
+        (dict(lifetime_actions=[{'action': 'AutoRenew', 'lifetime_percentage': 80}, {'action': 'EmailContacts', 'days_before_expiry': 30}]),
+         'lifetime_actions holds 2 actions; Key Vault takes one action per certificate'),
+        (dict(validity_in_months=6, lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 163}]),
+         'lifetime_actions[0].days_before_expiry must be at most 162 for validity_in_months=6 (27 days a month), got 163'),
+        (dict(key_usage=['keyEncipherment', 'encipherOnly']),
+         'key_usage encipherOnly only restricts keyAgreement, which key_usage lacks; add keyAgreement or remove encipherOnly'),
+        (dict(subject='www.example.com'), "subject 'www.example.com' is not a distinguished name: give attribute=value pairs"),
+        (dict(subject='CN=web,,O=Contoso'), "subject 'CN=web,,O=Contoso' is not a distinguished name"),
+        (dict(subject='=web'), "subject '=web' is not a distinguished name"),
     ])
     def test_what_the_service_would_refuse_is_refused_first(self, fields, message):
         with pytest.raises(KeyVaultInputError) as raised:
@@ -128,6 +137,21 @@ class TestNormalization:
 
     def test_ec_key_size_alone_is_fine(self):
         assert stated(key_type='EC', key_size=384)['key_size'] == 384
+
+    @pytest.mark.parametrize('subject', ['CN=web', 'CN = web , O=Contoso\\, Ltd', 'CN="Smith, John"; OU=a=b', 'OID.2.5.4.3=web'])
+    def test_distinguished_names_with_escapes_quotes_and_semicolons_pass(self, subject):
+        assert stated(subject=subject)['subject'] == subject
+
+    def test_days_before_expiry_up_to_27_a_month_and_unchecked_without_a_validity(self):
+        assert stated(validity_in_months=6, lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 162}])['validity_in_months'] == 6
+        assert stated(lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 400}])['lifetime_actions'][0]['days_before_expiry'] == 400
+        with pytest.raises(KeyVaultInputError) as raised:
+            cp.check_lifetime_fits_validity(cp.with_service_defaults(stated(subject='CN=a', lifetime_actions=[
+                {'action': 'AutoRenew', 'days_before_expiry': 400}])))
+        assert str(raised.value) == 'lifetime_actions[0].days_before_expiry must be at most 324 for validity_in_months=12 (27 days a month), got 400'
+
+    def test_key_agreement_with_its_restrictions_is_fine(self):
+        assert stated(key_usage=['keyAgreement', 'encipheronly'])['key_usage'] == ['keyAgreement', 'encipherOnly']
 
 
 class TestComparison:
