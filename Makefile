@@ -7,6 +7,7 @@ COLLECTIONS_DIR := $(VENV)/collections
 BUILD_DIR := $(VENV)/build
 STATE_DIR ?= $(CURDIR)/.localvault
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 # Two workers: most of the suite waits on ansible-playbook runs and on the vault's simulated delays.
 # Each test file stays on one worker, and the fleet tests all on the same one (see tests/conftest.py).
 PYTEST_WORKERS ?= 2
@@ -16,7 +17,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 # The collection under test must not be shadowed by a copy in the user's own collection paths.
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 
-.PHONY: demo test venv install vault sanity pytest localvault-tests unit integration fleet-host-packages fleet-tests fleet-demo clean
+.PHONY: demo test venv install vault sanity pytest localvault-tests unit integration fleet-host-packages fleet-tests fleet-demo bench clean
 
 demo: install
 	@echo "==> Starting a throw-away local Key Vault and running playbooks/demo.yml against it"
@@ -73,6 +74,10 @@ fleet-tests: venv fleet-host-packages
 # secrets play, then playbooks/certificate_rollout.yml twice (the second run changes nothing). Needs root.
 fleet-demo: venv fleet-host-packages
 	$(VENV_PYTHON) tests/fleet/fleet_harness.py demo
+
+# Issue 7's benchmark against a throw-away local vault: a table here, JSON in .venv/bench/ (e.g. BENCH_ARGS="--only lookup50,floor").
+bench: install
+	$(VENV_PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(STATE_DIR) tests/output .pytest_cache

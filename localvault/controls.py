@@ -1,6 +1,9 @@
 """Operator controls under ``/_emulator/`` (a path the service never uses; no authentication).
 
 * ``GET /_emulator/counters`` - requests per operation, per identity and status, and IMDS token requests;
+* ``GET /_emulator/requests`` - the counted requests one by one, in the order they were answered (the last 10000):
+  when each arrived (epoch seconds), its operation (``ImdsToken`` for the identity endpoint), status and caller, so
+  a benchmark can line them up with what the client did;
 * ``GET|POST|DELETE /_emulator/faults`` - list, add or clear injected faults. A fault is
   ``{"operation": "GetSecret" | "*" | "ImdsToken", "status": 429, "retry_after": 1, "latency": 0.5,
   "drop": false, "after": false, "every": 3, "count": 2}`` (``every``: only each Nth matching request,
@@ -9,7 +12,7 @@
   the connection, answer ``status`` (with ``Retry-After`` when given), or carry on normally. With
   ``after`` (vault operations only, no ``status``) the vault first carries the request out, then waits
   ``latency`` seconds and, with ``drop``, closes the connection: a response lost or late after a write happened;
-* ``POST /_emulator/reset`` - zero the counters and clear the faults;
+* ``POST /_emulator/reset`` - zero the counters, empty the request log and clear the faults;
 * ``GET|POST|DELETE /_emulator/settings`` - read, change, or restore the configured run-time settings
   (deletion/recovery/certificate-creation delays, token lifetime, retention, purge protection).
 """
@@ -18,12 +21,14 @@ import collections
 import dataclasses
 import json
 import threading
+import time
 
 from localvault.config import ConfigError
 
 CONTROLS_PREFIX = "/_emulator"
 IMDS_OPERATION = "ImdsToken"
 ANY_OPERATION = "*"
+REQUEST_LOG_SIZE = 10000
 
 _FAULT_ERRORS = {
     429: ("Throttled", "Request was not processed because too many requests were received. Please retry after the time in Retry-After."),
@@ -74,26 +79,40 @@ class Counters:
         self._faults = collections.Counter()
         self._imds = collections.Counter()
         self._imds_statuses = collections.Counter()
+        self._requests = collections.deque(maxlen=REQUEST_LOG_SIZE)
 
     def reset(self):
         with self._lock:
             self._reset()
 
-    def record(self, operation, identity_name, status):
+    def record(self, operation, identity_name, status, received=None):
+        """Count one vault request; ``received`` is when it arrived (epoch seconds, default now)."""
+        identity_name = identity_name or "anonymous"
         with self._lock:
             self._total += 1
             self._operations[operation] += 1
-            self._identities[identity_name or "anonymous"][operation] += 1
+            self._identities[identity_name][operation] += 1
             self._statuses[operation][str(status)] += 1
+            self._log(received, operation, status, identity_name)
 
     def record_fault(self, operation):
         with self._lock:
             self._faults[operation] += 1
 
-    def record_imds(self, identity_name, status):
+    def record_imds(self, identity_name, status, received=None):
+        identity_name = identity_name or "unknown"
         with self._lock:
-            self._imds[identity_name or "unknown"] += 1
+            self._imds[identity_name] += 1
             self._imds_statuses[str(status)] += 1
+            self._log(received, IMDS_OPERATION, status, identity_name)
+
+    def _log(self, received, operation, status, identity_name):
+        self._requests.append({"time": time.time() if received is None else received, "operation": operation, "status": status,
+                               "identity": identity_name})
+
+    def requests(self):
+        with self._lock:
+            return [dict(entry) for entry in self._requests]
 
     def snapshot(self):
         with self._lock:
@@ -199,6 +218,8 @@ class Controls:
     def _dispatch(self, method, resource, payload):
         if resource == "counters" and method == "GET":
             return 200, self.counters.snapshot()
+        if resource == "requests" and method == "GET":
+            return 200, {"requests": self.counters.requests()}
         if resource == "reset" and method == "POST":
             self.counters.reset()
             self.faults.clear()
@@ -221,4 +242,4 @@ class Controls:
             if method == "DELETE":
                 return 200, dataclasses.asdict(self.settings.reset())
         return 404, {"error": f"no control {method} {CONTROLS_PREFIX}/{resource}",
-                     "controls": ["GET counters", "POST reset", "GET|POST|DELETE faults", "GET|POST|DELETE settings"]}
+                     "controls": ["GET counters", "GET requests", "POST reset", "GET|POST|DELETE faults", "GET|POST|DELETE settings"]}

@@ -110,6 +110,7 @@ class VaultApplication:
                 self._idle.notify_all()
 
     def _dispatch(self, method, target, headers, body):
+        received = time.time()
         split = urllib.parse.urlsplit(target)
         path = re.sub(r"/{2,}", "/", urllib.parse.unquote(split.path)) or "/"
         query = {key: values[0] for key, values in urllib.parse.parse_qs(split.query, keep_blank_values=True).items()}
@@ -120,7 +121,7 @@ class VaultApplication:
         caller_name = request.caller.name if request.caller else None
         if outcome.status:
             # A response dropped after the request was carried out still counts; one dropped before does not.
-            self.vault.controls.counters.record(request.operation, caller_name, outcome.status)
+            self.vault.controls.counters.record(request.operation, caller_name, outcome.status, received)
         return outcome
 
     def _run(self, request):
@@ -249,6 +250,7 @@ class ImdsHandler(_JsonHandler):
     def _handle(self):
         if self._read_body() is None:
             return
+        received = time.time()
         vault = self.server.vault
         split = urllib.parse.urlsplit(self.path)
         query = {key: values[0] for key, values in urllib.parse.parse_qs(split.query, keep_blank_values=True).items()}
@@ -261,14 +263,14 @@ class ImdsHandler(_JsonHandler):
                 self._drop()
                 return
             if fault.status:
-                vault.controls.counters.record_imds(None, fault.status)
+                vault.controls.counters.record_imds(None, fault.status, received)
                 self._write(fault.status, fault.error_body(imds=True), fault.headers())
                 return
         vm, assigned = vault.fleet.caller(self.client_address[0])
         status, body, identity = imds_token(self.command, split.path, query, self.headers, assigned, vault.tokens)
         if vm is not None:
             LOG.debug("IMDS request from VM %s (%s) answered %s", vm.name, self.client_address[0], status)
-        vault.controls.counters.record_imds(identity.name if identity else None, status)
+        vault.controls.counters.record_imds(identity.name if identity else None, status, received)
         self._write(status, body, {})
 
     do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _handle

@@ -8,6 +8,8 @@ import uuid
 import pytest
 from azure.core.exceptions import HttpResponseError
 
+from localvault.controls import REQUEST_LOG_SIZE, Counters
+
 
 def unique(prefix="controls"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
@@ -128,6 +130,36 @@ def test_reset_zeroes_counters_and_clears_faults(secret_client, clean_controls):
     assert answer["faults"] == []
     assert answer["counters"]["total"] == 0 and answer["counters"]["operations"] == {}
     assert clean_controls.control("GET", "faults") == {"faults": []}
+
+
+def test_the_request_log_lists_each_request_when_it_arrived(secret_client, clean_controls):
+    name = unique()
+    clean_controls.add_fault(operation="SetSecret", latency=0.5, count=1)
+    started = time.time()
+    secret_client("operator").set_secret(name, "value")
+    finished = time.time()
+    requests = clean_controls.control("GET", "requests")["requests"]
+    # The SDK sends the challenge request only if no client in this process has met the vault's challenge yet.
+    challenges = [entry for entry in requests if entry["status"] == 401]
+    assert [(entry["operation"], entry["identity"]) for entry in challenges] in ([], [("SetSecret", "anonymous")])
+    assert [(entry["operation"], entry["status"], entry["identity"]) for entry in requests[len(challenges):]] == [
+        ("ImdsToken", 200, "operator"), ("SetSecret", 200, "operator")]
+    times = [entry["time"] for entry in requests]
+    assert started <= times[0] and times == sorted(times) and times[-1] <= finished
+    # The time is the request's arrival, not its answer, which the latency held back.
+    assert times[-1] <= finished - 0.5
+    clean_controls.reset()
+    assert clean_controls.control("GET", "requests") == {"requests": []}
+
+
+def test_the_request_log_keeps_the_latest_requests():
+    counters = Counters()
+    for number in range(REQUEST_LOG_SIZE + 5):
+        counters.record("GetSecret", "vm", 200, received=float(number))
+    requests = counters.requests()
+    assert len(requests) == REQUEST_LOG_SIZE
+    assert requests[0] == {"time": 5.0, "operation": "GetSecret", "status": 200, "identity": "vm"}
+    assert requests[-1]["time"] == float(REQUEST_LOG_SIZE + 4)
 
 
 @pytest.mark.parametrize("spec", [
