@@ -11,6 +11,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 
+from ansible_collections.keyvault.azure.plugins.module_utils._client import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES
 from ansible_collections.keyvault.azure.plugins.plugin_utils import _lookup_base
@@ -154,3 +155,36 @@ class TestFetchAll:
 
     def test_nothing_to_fetch(self, lookup):
         assert lookup.fetch_all([], lambda item: item) == []
+
+
+class TestRetryReport:
+
+    @pytest.fixture
+    def verbose_lines(self, monkeypatch):
+        lines = []
+        monkeypatch.setattr(_lookup_base.display, 'v', lines.append)
+        return lines
+
+    def retried_twice(self, lookup, **options):
+        lookup.set_options(var_options={}, direct=dict(options, vault_url='https://myvault.vault.azure.net'))
+        RETRY_LOG.drain()
+        for event in ('retry 1: GET https://myvault.vault.azure.net/secrets/a: HTTP 429', 'retry 1: GET https://myvault.vault.azure.net/secrets/b: HTTP 503'):
+            RETRY_LOG.record(event)
+        lookup.report_retries(lookup.connection_options())
+
+    def test_the_count_of_retries_is_shown_at_verbosity_one(self, lookup, verbose_lines, displayed_warnings):
+        self.retried_twice(lookup)
+        assert verbose_lines == ['keyvault.azure.secret: 2 request(s) retried (warn_on_retry=true names them)']
+        assert displayed_warnings == []
+
+    def test_warn_on_retry_names_each_retry_instead(self, lookup, verbose_lines, displayed_warnings):
+        self.retried_twice(lookup, warn_on_retry=True)
+        assert verbose_lines == []
+        assert displayed_warnings == ['request retried: retry 1: GET https://myvault.vault.azure.net/secrets/a: HTTP 429',
+                                      'request retried: retry 1: GET https://myvault.vault.azure.net/secrets/b: HTTP 503']
+
+    def test_nothing_is_shown_without_retries(self, lookup, verbose_lines, displayed_warnings):
+        lookup.set_options(var_options={}, direct={'vault_url': 'https://myvault.vault.azure.net'})
+        RETRY_LOG.drain()
+        lookup.report_retries(lookup.connection_options())
+        assert (verbose_lines, displayed_warnings) == ([], [])
