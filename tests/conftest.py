@@ -1,4 +1,4 @@
-"""Pytest fixtures that run the local vault (``python -m localvault``) for SDK-driven tests.
+"""Pytest fixtures that run the local vault (``python -m localvault``, see localvault/process.py) for SDK-driven tests.
 
 ``localvault`` is one vault for the whole session (state in a temporary folder; pass
 ``--localvault-ephemeral`` to keep it in memory). ``localvault_factory`` starts extra vaults with
@@ -7,16 +7,8 @@ environment (``AZURE_POD_IDENTITY_AUTHORITY_HOST``...) into ``os.environ`` for o
 ``secret_client`` builds ``SecretClient``s authenticated through the vault's managed identities.
 """
 
-import contextlib
-import json
 import os
-import signal
-import ssl
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 from xdist.scheduler import LoadFileScheduling
@@ -25,6 +17,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     # Tests that import localvault need the repo root; without it, tests/localvault/ would shadow the package.
     sys.path.insert(0, REPO_ROOT)
+
+from localvault import process  # noqa: E402 pylint: disable=wrong-import-position
 
 # Short delays keep the suite fast; tests that look at the in-between states raise them through the controls.
 TEST_CONFIG = {
@@ -59,92 +53,11 @@ def pytest_addoption(parser):
     parser.addoption("--localvault-ephemeral", action="store_true", help="run the session's local vault with --ephemeral")
 
 
-class LocalVaultProcess:
-    """A ``python -m localvault`` child process and what a client needs to talk to it."""
+class LocalVaultProcess(process.LocalVaultProcess):
+    """A local vault child process with the tests' short delays, and Azure SDK clients for it."""
 
     def __init__(self, state_dir, config=None, ephemeral=False):
-        self.state_dir = str(state_dir)
-        self.config = dict(TEST_CONFIG if config is None else config)
-        self.ephemeral = ephemeral
-        self.process = None
-        self.connection = None
-        self._log = None
-
-    # lifecycle
-
-    def start(self, timeout=30):
-        os.makedirs(self.state_dir, exist_ok=True)
-        config_path = os.path.join(self.state_dir, "test-config.json")
-        with open(config_path, "w", encoding="utf-8") as handle:
-            json.dump(self.config, handle)
-        command = [sys.executable, "-m", "localvault", "--state-dir", self.state_dir, "--vault-port", "0", "--imds-port", "0",
-                   "--config", config_path]
-        if self.ephemeral:
-            command.append("--ephemeral")
-        environment = dict(os.environ, PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        self._log = open(os.path.join(self.state_dir, "localvault.log"), "ab")  # pylint: disable=consider-using-with
-        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT)
-        connection_path = os.path.join(self.state_dir, "connection.json")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"localvault exited with {self.process.returncode}:\n{self.log_text()}")
-            if os.path.exists(connection_path):
-                with open(connection_path, encoding="utf-8") as handle:
-                    connection = json.load(handle)
-                if connection.get("pid") == self.process.pid:
-                    self.connection = connection
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"localvault did not become ready in {timeout} s:\n{self.log_text()}")
-
-    def stop(self, timeout=15):
-        """SIGTERM the vault and wait for it; returns its exit status."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        return self.process.returncode
-
-    def log_text(self):
-        with open(os.path.join(self.state_dir, "localvault.log"), encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-
-    # connection details
-
-    @property
-    def vault_url(self):
-        return self.connection["vault_url"]
-
-    @property
-    def imds_url(self):
-        return self.connection["imds_url"]
-
-    @property
-    def ca_bundle(self):
-        return self.connection["ca_bundle"]
-
-    @property
-    def identities(self):
-        return {identity["name"]: identity for identity in self.connection["identities"]}
-
-    @property
-    def env(self):
-        return {
-            "AZURE_POD_IDENTITY_AUTHORITY_HOST": self.imds_url,
-            "ANSIBLE_KEYVAULT_URL": self.vault_url,
-            "ANSIBLE_KEYVAULT_CA_CERT": self.ca_bundle,
-            "ANSIBLE_KEYVAULT_VERIFY_CHALLENGE_RESOURCE": "false",
-            "LOCALVAULT_URL": self.vault_url,
-            "LOCALVAULT_CA_BUNDLE": self.ca_bundle,
-        }
+        super().__init__(state_dir, TEST_CONFIG if config is None else config, ephemeral)
 
     def credential(self, identity="operator"):
         """A ManagedIdentityCredential for a configured identity; needs ``env`` in ``os.environ``."""
@@ -157,62 +70,6 @@ class LocalVaultProcess:
     def secret_client(self, identity="operator", **kwargs):
         from azure.keyvault.secrets import SecretClient  # pylint: disable=import-outside-toplevel
         return SecretClient(self.vault_url, self.credential(identity), verify_challenge_resource=False, connection_verify=self.ca_bundle, **kwargs)
-
-    # raw HTTPS (for what the SDK never sends) and operator controls
-
-    def ssl_context(self):
-        return ssl.create_default_context(cafile=self.ca_bundle)
-
-    def request(self, method, url, body=None, headers=None, timeout=30):
-        """``(status, headers, parsed JSON body or None)`` of a raw request to the vault or IMDS."""
-        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode("utf-8"))
-        request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        context = self.ssl_context() if url.startswith("https:") else None
-        try:
-            with urllib.request.urlopen(request, context=context, timeout=timeout) as response:
-                status, response_headers, payload = response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            status, response_headers, payload = error.code, error.headers, error.read()
-        return status, response_headers, json.loads(payload) if payload else None
-
-    def control(self, method, name, body=None):
-        status, _headers, payload = self.request(method, self.connection["controls_url"] + "/" + name, body)
-        if status >= 300:
-            raise RuntimeError(f"control {method} {name} failed with {status}: {payload}")
-        return payload
-
-    def counters(self):
-        return self.control("GET", "counters")
-
-    def add_fault(self, **spec):
-        return self.control("POST", "faults", spec)["fault"]
-
-    def reset(self):
-        return self.control("POST", "reset")
-
-    def settings(self):
-        return self.control("GET", "settings")
-
-    @contextlib.contextmanager
-    def changed_settings(self, **changes):
-        """Change run-time settings for the body of a ``with``; the configured ones come back afterwards."""
-        self.control("POST", "settings", changes)
-        try:
-            yield self.settings()
-        finally:
-            self.control("DELETE", "settings")
-
-    def token(self, identity="operator", resource="https://vault.azure.net"):
-        """An access token straight from the IMDS endpoint."""
-        details = self.identities[identity]
-        query = f"api-version=2018-02-01&resource={urllib.request.quote(resource, safe='')}"
-        if not details["system_assigned"]:
-            query += f"&client_id={details['client_id']}"
-        status, _headers, body = self.request("GET", f"{self.imds_url}/metadata/identity/oauth2/token?{query}", headers={"Metadata": "true"})
-        assert status == 200, body
-        return body["access_token"]
 
 
 @pytest.fixture(scope="session")

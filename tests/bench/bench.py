@@ -29,21 +29,20 @@ import os
 import platform
 import shutil
 import signal
-import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from importlib import metadata
 
 import yaml
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(BENCH_DIR))
+sys.path.insert(0, REPO_ROOT)
+
+from localvault.process import LocalVaultProcess  # noqa: E402 pylint: disable=wrong-import-position
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 ANSIBLE_PLAYBOOK = os.path.join(BIN_DIR, 'ansible-playbook')
 ANSIBLE_DOC = os.path.join(BIN_DIR, 'ansible-doc')
@@ -52,7 +51,6 @@ ROLLOUT_PLAYBOOK = os.path.join(REPO_ROOT, 'playbooks', 'certificate_rollout.yml
 DEFAULT_OUTPUT = os.path.join(REPO_ROOT, '.venv', 'bench', 'bench.json')
 
 API_VERSION = '2026-04-01'
-VAULT_RESOURCE = 'https://vault.azure.net'
 LOOKUP_SECRETS = ['bench-%02d' % number for number in range(1, 51)]
 HOST_COUNT = 50
 HOST_SECRETS = LOOKUP_SECRETS[:10]
@@ -134,95 +132,28 @@ def is_read(operation):
     return operation.startswith(('Get', 'Backup'))
 
 
-class LocalVault:
-    """A ``python -m localvault --ephemeral`` child process in a temporary state folder, and its operator controls."""
+class BenchVault(LocalVaultProcess):
+    """The benchmark's local vault (in memory), with the latency it adds and the secrets it starts with."""
 
     def __init__(self, state_dir):
-        self.state_dir = state_dir
-        self.process = None
-        self.connection = None
-        self._log = None
-
-    def start(self, timeout=30):
-        config_path = os.path.join(self.state_dir, 'bench-config.json')
-        with open(config_path, 'w', encoding='utf-8') as config_file:
-            json.dump(VAULT_CONFIG, config_file)
-        command = [sys.executable, '-m', 'localvault', '--state-dir', self.state_dir, '--vault-port', '0', '--imds-port', '0',
-                   '--ephemeral', '--config', config_path]
-        environment = dict(os.environ, PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
-        self._log = open(os.path.join(self.state_dir, 'localvault.log'), 'ab')  # pylint: disable=consider-using-with
-        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT)
-        connection_path = os.path.join(self.state_dir, 'connection.json')
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError('the local vault exited with %s; see %s' % (self.process.returncode, self._log.name))
-            if os.path.exists(connection_path):
-                with open(connection_path, encoding='utf-8') as connection_file:
-                    connection = json.load(connection_file)
-                if connection.get('pid') == self.process.pid:
-                    self.connection = connection
-                    return
-            time.sleep(0.05)
-        raise RuntimeError('the local vault was not ready after %d s' % timeout)
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._log is not None:
-            self._log.close()
-
-    @property
-    def env(self):
-        """The environment a client of this vault needs (what env.sh exports)."""
-        return {
-            'AZURE_POD_IDENTITY_AUTHORITY_HOST': self.connection['imds_url'],
-            'ANSIBLE_KEYVAULT_URL': self.connection['vault_url'],
-            'ANSIBLE_KEYVAULT_CA_CERT': self.connection['ca_bundle'],
-            'ANSIBLE_KEYVAULT_VERIFY_CHALLENGE_RESOURCE': 'false',
-            'LOCALVAULT_URL': self.connection['vault_url'],
-            'LOCALVAULT_CA_BUNDLE': self.connection['ca_bundle'],
-        }
+        super().__init__(state_dir, config=VAULT_CONFIG, ephemeral=True)
 
     def client_id(self, identity):
-        return next(entry['client_id'] for entry in self.connection['identities'] if entry['name'] == identity)
+        return self.identities[identity]['client_id']
 
-    def _request(self, method, url, body=None, headers=None):
-        data = None if body is None else json.dumps(body).encode('utf-8')
-        request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-        if data is not None:
-            request.add_header('Content-Type', 'application/json')
-        context = ssl.create_default_context(cafile=self.connection['ca_bundle']) if url.startswith('https:') else None
-        try:
-            with urllib.request.urlopen(request, context=context, timeout=60) as response:
-                return json.loads(response.read() or b'null')
-        except urllib.error.HTTPError as error:
-            raise RuntimeError('%s %s answered %s: %s' % (method, url.split('?')[0], error.code, error.read()[:500])) from None
-
-    def control(self, method, name, body=None):
-        return self._request(method, self.connection['controls_url'] + '/' + name, body)
-
-    def reset(self, latency):
+    def reset_with_latency(self, latency):
         """Zero the counters and empty the request log; then every request waits ``latency`` seconds, tokens included."""
-        self.control('POST', 'reset')
+        self.reset()
         if latency:
             for operation in ('*', 'ImdsToken'):
-                self.control('POST', 'faults', {'operation': operation, 'latency': latency})
-
-    def token(self, identity):
-        query = urllib.parse.urlencode({'api-version': '2018-02-01', 'resource': VAULT_RESOURCE, 'client_id': self.client_id(identity)})
-        answer = self._request('GET', '%s/metadata/identity/oauth2/token?%s' % (self.connection['imds_url'], query), headers={'Metadata': 'true'})
-        return answer['access_token']
+                self.add_fault(operation=operation, latency=latency)
 
     def set_secrets(self, values, identity='operator'):
         headers = {'Authorization': 'Bearer ' + self.token(identity)}
         for name, value in values.items():
-            self._request('PUT', '%ssecrets/%s?api-version=%s' % (self.connection['vault_url'], name, API_VERSION), {'value': value}, headers)
+            status, _headers, body = self.request('PUT', '%ssecrets/%s?api-version=%s' % (self.vault_url, name, API_VERSION), {'value': value}, headers)
+            if status != 200:
+                raise RuntimeError('setting secret %s answered %s: %s' % (name, status, body))
 
 
 def summarize_counters(counters):
@@ -363,7 +294,7 @@ class Bench:
             try:
                 for check in checks or ():
                     check()
-                self.vault.reset(self.arguments.latency)
+                self.vault.reset_with_latency(self.arguments.latency)
                 wall, task, window, extra = action()
                 counters = self.vault.control('GET', 'counters')
                 requests = self.vault.control('GET', 'requests')['requests']
@@ -709,7 +640,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop_on_signal)
     facts = machine_facts(arguments)
     work_dir = tempfile.mkdtemp(prefix='kvbench-')
-    vault = LocalVault(os.path.join(work_dir, 'vault'))
+    vault = BenchVault(os.path.join(work_dir, 'vault'))
     os.makedirs(vault.state_dir)
     started = time.perf_counter()
     try:
