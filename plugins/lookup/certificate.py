@@ -129,7 +129,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._client import get_
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
-from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer
 
 
 class LookupModule(KeyVaultLookupBase):
@@ -137,6 +137,7 @@ class LookupModule(KeyVaultLookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.load_options(variables, kwargs)
         options = self.connection_options()
+        client_layer()
         if not HAS_CRYPTOGRAPHY:
             raise AnsibleLookupError(missing_required_lib('cryptography'))
         try:

@@ -151,11 +151,10 @@ import json
 from ansible.errors import AnsibleLookupError
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.keyvault.azure.plugins.module_utils._client import get_secret_client
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
-from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 
@@ -202,7 +201,7 @@ def describe_reference(reference):
 
 def read_secret_value(options, reference):
     subject = describe_reference(reference)
-    client = vault_call(options, reference.vault_url, 'secrets/get', subject, get_secret_client, options, reference.vault_url)
+    client = vault_call(options, reference.vault_url, 'secrets/get', subject, client_layer().get_secret_client, options, reference.vault_url)
     try:
         return vault_call(options, reference.vault_url, 'secrets/get', subject, client.get_secret, reference.name, reference.version).value
     except KeyVaultError as error:

@@ -36,33 +36,13 @@ else:
     AZURE_IMPORT_ERROR = None
 
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, one_line
+from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 
 REQUIRED_LIBRARIES = 'azure-identity, azure-keyvault-secrets and azure-keyvault-certificates'
 
 # azure-identity logs each failed token attempt as a warning; without a handler Python prints it to
 # stderr, which Ansible reports as stray output. The plugins report the failure in their own message.
 logging.getLogger('azure').addHandler(logging.NullHandler())
-
-
-class RetryLog(object):
-    """What was retried, collected from every client of the process (possibly from several threads)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._events = []
-
-    def record(self, event):
-        with self._lock:
-            self._events.append(event)
-
-    def drain(self):
-        """Every event recorded since the last call."""
-        with self._lock:
-            events, self._events = self._events, []
-        return events
-
-
-RETRY_LOG = RetryLog()
 
 
 def _describe_attempt(response, error):

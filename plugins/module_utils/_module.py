@@ -17,12 +17,12 @@ from ansible_collections.keyvault.azure.plugins.module_utils._client import (
     AZURE_IMPORT_ERROR,
     HAS_AZURE,
     REQUIRED_LIBRARIES,
-    RETRY_LOG,
     get_certificate_client,
     get_secret_client,
 )
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, redact, vault_call
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, ConnectionOptions
 
 

@@ -253,7 +253,7 @@ retries:
   sample: 0
 """
 
-from ansible_collections.keyvault.azure.plugins.module_utils._client import RETRY_LOG
+from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
 from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent

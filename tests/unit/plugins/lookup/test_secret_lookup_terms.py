@@ -11,7 +11,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.keyvault.azure.plugins.module_utils._client import RETRY_LOG
+from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES
 from ansible_collections.keyvault.azure.plugins.plugin_utils import _lookup_base
