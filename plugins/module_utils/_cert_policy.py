@@ -19,6 +19,7 @@ import re
 import textwrap
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import format_timestamp
 
 CONTENT_TYPES = {'PEM': 'application/x-pem-file', 'PKCS12': 'application/x-pkcs12'}
@@ -118,36 +119,16 @@ says in words why a new version is made.
 """
 
 
-class CertificateState(object):
+class CertificateState(ObjectState):
     """A certificate version as the vault describes it, or as a task's outcome is predicted.
 
     ``issued`` is false for a version whose creation has not completed (it has no X.509 certificate
     yet). ``policy`` is the certificate's policy (a dictionary of POLICY_FIELDS).
     """
 
+    KIND = 'certificate'
     FIELDS = ('name', 'id', 'version', 'issued', 'thumbprint', 'x5t', 'enabled', 'tags', 'not_before', 'expires', 'created',
               'updated', 'recovery_level', 'recoverable_days', 'subject', 'sans', 'secret_id', 'key_id', 'policy')
-
-    def __init__(self, **fields):
-        unknown = set(fields) - set(self.FIELDS)
-        if unknown:
-            raise TypeError('unknown certificate fields: %s' % ', '.join(sorted(unknown)))
-        for field in self.FIELDS:
-            setattr(self, field, fields.get(field))
-
-    def replace(self, **changes):
-        fields = dict((field, getattr(self, field)) for field in self.FIELDS)
-        fields.update(changes)
-        return CertificateState(**fields)
-
-    def __eq__(self, other):
-        return isinstance(other, CertificateState) and all(getattr(self, f) == getattr(other, f) for f in self.FIELDS)
-
-    def __ne__(self, other):
-        return not self == other
-
-    def __repr__(self):
-        return 'CertificateState(%s)' % ', '.join('%s=%r' % (f, getattr(self, f)) for f in self.FIELDS if getattr(self, f) is not None)
 
 
 def empty_policy():

@@ -16,6 +16,7 @@ import datetime
 import re
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState
 
 # The service refuses larger values.
 MAX_VALUE_BYTES = 25 * 1024
@@ -44,39 +45,22 @@ the service does not return its value.
 """
 
 
-class SecretState(object):
+class SecretState(ObjectState):
     """A secret version as the vault describes it, or the parts of it a task asks for.
 
     In a desired state, ``None`` means "not managed by the task". ``value_known`` is false for a
     version whose value the service does not hand out (a disabled one).
     """
 
+    KIND = 'secret'
     FIELDS = ('name', 'id', 'version', 'value', 'value_known', 'content_type', 'tags', 'enabled', 'not_before',
               'expires', 'created', 'updated', 'recovery_level', 'recoverable_days', 'managed', 'key_id')
+    HIDDEN_FROM_REPR = ('value',)
 
     def __init__(self, **fields):
-        unknown = set(fields) - set(self.FIELDS)
-        if unknown:
-            raise TypeError('unknown secret fields: %s' % ', '.join(sorted(unknown)))
-        for field in self.FIELDS:
-            setattr(self, field, fields.get(field))
+        super(SecretState, self).__init__(**fields)
         if self.value_known is None:
             self.value_known = True
-
-    def replace(self, **changes):
-        fields = dict((field, getattr(self, field)) for field in self.FIELDS)
-        fields.update(changes)
-        return SecretState(**fields)
-
-    def __eq__(self, other):
-        return isinstance(other, SecretState) and all(getattr(self, f) == getattr(other, f) for f in self.FIELDS)
-
-    def __ne__(self, other):
-        return not self == other
-
-    def __repr__(self):
-        shown = ', '.join('%s=%r' % (f, getattr(self, f)) for f in self.FIELDS if f != 'value' and getattr(self, f) is not None)
-        return 'SecretState(%s)' % shown
 
 
 def parse_timestamp(text, option):

@@ -230,3 +230,21 @@ class TestFromSdk:
     def test_unknown_field_is_a_programming_error(self):
         with pytest.raises(TypeError):
             state.SecretState(colour='blue')
+
+
+class TestStateObject:
+
+    def test_replace_copies_with_changes_and_equality_compares_every_field(self):
+        current = state.SecretState(name='db', value='old-value', tags={'app': 'shop'})
+        changed = current.replace(value='new-value')
+        assert (type(changed), changed.name, changed.value, changed.tags, current.value) == (
+            state.SecretState, 'db', 'new-value', {'app': 'shop'}, 'old-value')
+        assert changed != current and changed == current.replace(value='new-value')
+
+    def test_the_value_never_shows_in_the_repr(self):
+        shown = repr(state.SecretState(name='db', value='hunter2-value', enabled=True))
+        assert shown == "SecretState(name='db', value_known=True, enabled=True)"
+
+    def test_unknown_fields_are_refused(self):
+        with pytest.raises(TypeError, match='unknown secret fields: colour'):
+            state.SecretState(name='db', colour='red')
