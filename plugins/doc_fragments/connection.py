@@ -209,27 +209,3 @@ notes:
     E(ANSIBLE_KEYVAULT_*) of the controller, the C([keyvault_azure]) section of C(ansible.cfg), and last the
     documented default.
 """
-
-    # Options of the lookups alone: they run in Ansible's worker processes on the controller.
-    LOOKUP = r"""
-options:
-  token_cache:
-    description:
-      - Share access tokens between the worker processes of one C(ansible-playbook) run, so that a lookup on many hosts
-        asks the identity endpoint for one token per identity and vault audience instead of one per host.
-      - The tokens are kept in files readable by the user running Ansible only (0600, in a 0700 directory), under
-        E(XDG_RUNTIME_DIR), else C(/dev/shm) (memory, not disk), else the temporary directory. The directory belongs
-        to the run and is removed as soon as the run ends. No secret value is stored there unless O(keyvault.azure.secret#lookup:value_cache)
-        is on.
-      - When the directory cannot be used safely (not owned by the user, or open to others), the lookup warns and
-        asks for its own token.
-    type: bool
-    default: true
-    env:
-      - name: ANSIBLE_KEYVAULT_TOKEN_CACHE
-    ini:
-      - section: keyvault_azure
-        key: token_cache
-    vars:
-      - name: ansible_keyvault_token_cache
-"""

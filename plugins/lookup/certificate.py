@@ -33,7 +33,7 @@ extends_documentation_fragment:
   - keyvault.azure.connection.plugins
   - keyvault.azure.auth
   - keyvault.azure.auth.plugins
-  - keyvault.azure.connection.lookup
+  - keyvault.azure.lookup
 options:
   _terms:
     description: Certificate names, V(name/version) pairs or certificate ids.
@@ -55,31 +55,6 @@ options:
     type: str
     choices: [certificate, chain, fullchain, private_key, all]
     default: certificate
-  on_missing:
-    description:
-      - What to do when a certificate does not exist. V(error) fails, V(warn) warns and skips the term, V(skip) skips it
-        silently. A skipped term is left out of the result, or replaced with O(default) when that is set.
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  on_denied:
-    description:
-      - What to do when the vault denies the read (the identity lacks the permission, or the backing secret is
-        disabled). Same choices as O(on_missing).
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  on_deleted:
-    description:
-      - What to do when a certificate is deleted but still recoverable. Same choices as O(on_missing).
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  default:
-    description:
-      - The value returned in place of a term that was skipped or warned about through O(on_missing), O(on_denied) or
-        O(on_deleted).
-    type: raw
 """
 
 EXAMPLES = r"""
@@ -122,50 +97,25 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
-from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import HAS_CRYPTOGRAPHY, der_to_pem, split_backing_secret
-from ansible_collections.keyvault.azure.plugins.module_utils._client import get_certificate_client, get_secret_client
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
-from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
-from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, deleted_or, describe_reference
 
 
 class LookupModule(KeyVaultLookupBase):
 
     def run(self, terms, variables=None, **kwargs):
-        self.load_options(variables, kwargs)
-        options = self.connection_options()
         client_layer()
         if not HAS_CRYPTOGRAPHY:
             raise AnsibleLookupError(missing_required_lib('cryptography'))
-        try:
-            references = [parse_object_reference(term, 'certificates', options.vault_url, self.get_option('version')) for term in terms]
-        except KeyVaultInputError as error:
-            raise AnsibleLookupError(str(error))
-        if any(reference.vault_url is None for reference in references):
-            try:
-                options.require_vault_url()
-            except KeyVaultInputError as error:
-                raise AnsibleLookupError('%s, or give full certificate ids' % error)
-
+        options, references = self.prepare(terms, variables, kwargs, 'certificates')
         part = self.get_option('part')
-        try:
-            outcomes = self.fetch_all(references, lambda reference: read_part(options, reference, part))
-        finally:
-            self.report_retries(options)
-        return [wrap_var(value) for value in self.settle(outcomes)]
-
-
-def describe_reference(reference):
-    if reference.version:
-        return "certificate '%s' version %s" % (reference.name, reference.version)
-    return "certificate '%s'" % reference.name
+        return self.read_all(options, references, lambda reference: read_part(options, reference, part))
 
 
 def read_part(options, reference, part):
-    subject = describe_reference(reference)
+    subject = describe_reference('certificate', reference)
     try:
         if part == 'certificate':
             return read_certificate_pem(options, reference, subject)
@@ -173,11 +123,12 @@ def read_part(options, reference, part):
     except KeyVaultError as error:
         if error.kind != 'not_found' or reference.version:
             raise
-        raise deleted_or(error, options, reference, subject)
+        client = client_layer().get_certificate_client(options, reference.vault_url)
+        raise deleted_or(error, options, reference, subject, 'certificates/get', client.get_deleted_certificate)
 
 
 def read_certificate_pem(options, reference, subject):
-    client = vault_call(options, reference.vault_url, 'certificates/get', subject, get_certificate_client, options, reference.vault_url)
+    client = vault_call(options, reference.vault_url, 'certificates/get', subject, client_layer().get_certificate_client, options, reference.vault_url)
     if reference.version:
         certificate = vault_call(options, reference.vault_url, 'certificates/get', subject, client.get_certificate_version,
                                  reference.name, reference.version)
@@ -190,7 +141,7 @@ def read_certificate_pem(options, reference, subject):
 
 def backing_secret_parts(options, reference, subject, part):
     """``part`` of the certificate's backing secret, which holds the certificate, its chain and the key."""
-    client = vault_call(options, reference.vault_url, 'secrets/get', subject, get_secret_client, options, reference.vault_url)
+    client = vault_call(options, reference.vault_url, 'secrets/get', subject, client_layer().get_secret_client, options, reference.vault_url)
     secret = vault_call(options, reference.vault_url, 'secrets/get', subject, client.get_secret, reference.name, reference.version)
     if not secret.properties.managed:
         raise KeyVaultError('not_found', '%s was not found in vault %s: %s is a plain secret, not the backing secret of a certificate' % (
@@ -208,15 +159,3 @@ def backing_secret_parts(options, reference, subject, part):
         raise KeyVaultError('invalid', 'the backing secret of %s in vault %s holds no private key: the key is not exportable' % (
             subject, reference.vault_url))
     return parts[part]
-
-
-def deleted_or(error, options, reference, subject):
-    """A 'deleted' error when the certificate is deleted but recoverable, else ``error``."""
-    try:
-        client = get_certificate_client(options, reference.vault_url)
-        deleted = vault_call(options, reference.vault_url, 'certificates/get', subject, client.get_deleted_certificate, reference.name)
-    except KeyVaultError:
-        return error
-    purge_date = format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date))
-    return KeyVaultError('deleted', '%s in vault %s is deleted; it can be recovered until %s' % (
-        subject, reference.vault_url, purge_date or 'it is purged'))

@@ -29,7 +29,7 @@ extends_documentation_fragment:
   - keyvault.azure.connection.plugins
   - keyvault.azure.auth
   - keyvault.azure.auth.plugins
-  - keyvault.azure.connection.lookup
+  - keyvault.azure.lookup
 options:
   _terms:
     description: Secret names, V(name/version) pairs or secret ids.
@@ -40,31 +40,6 @@ options:
     description:
       - Version to read for every term that does not name one.
     type: str
-  on_missing:
-    description:
-      - What to do when a secret does not exist. V(error) fails, V(warn) warns and skips the term, V(skip) skips it
-        silently. A skipped term is left out of the result, or replaced with O(default) when that is set.
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  on_denied:
-    description:
-      - What to do when the vault denies reading a secret (the identity lacks the C(get) permission, or the secret is
-        disabled). Same choices as O(on_missing).
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  on_deleted:
-    description:
-      - What to do when a secret is deleted but still recoverable. Same choices as O(on_missing).
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  default:
-    description:
-      - The value returned in place of a term that was skipped or warned about through O(on_missing), O(on_denied) or
-        O(on_deleted).
-    type: raw
   value_cache:
     description:
       - Keep each value this lookup reads for the rest of the C(ansible-playbook) run, so that the same secret looked
@@ -148,31 +123,15 @@ _raw:
 
 import json
 
-from ansible.errors import AnsibleLookupError
-from ansible.utils.unsafe_proxy import wrap_var
-
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
-from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
-from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, deleted_or, describe_reference
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 
 class LookupModule(KeyVaultLookupBase):
 
     def run(self, terms, variables=None, **kwargs):
-        self.load_options(variables, kwargs)
-        options = self.connection_options()
-        try:
-            references = [parse_object_reference(term, 'secrets', options.vault_url, self.get_option('version')) for term in terms]
-        except KeyVaultInputError as error:
-            raise AnsibleLookupError(str(error))
-        if any(reference.vault_url is None for reference in references):
-            try:
-                options.require_vault_url()
-            except KeyVaultInputError as error:
-                raise AnsibleLookupError('%s, or give full secret ids' % error)
-
+        options, references = self.prepare(terms, variables, kwargs, 'secrets')
         as_json = self.get_option('as_json')
         run_cache = this_run().cache if self.get_option('value_cache') else None
 
@@ -186,35 +145,18 @@ class LookupModule(KeyVaultLookupBase):
                 return decode_json(value, reference)
             return value
 
-        try:
-            outcomes = self.fetch_all(references, fetch)
-        finally:
-            self.report_retries(options)
-        return [wrap_var(value) for value in self.settle(outcomes)]
-
-
-def describe_reference(reference):
-    if reference.version:
-        return "secret '%s' version %s" % (reference.name, reference.version)
-    return "secret '%s'" % reference.name
+        return self.read_all(options, references, fetch)
 
 
 def read_secret_value(options, reference):
-    subject = describe_reference(reference)
+    subject = describe_reference('secret', reference)
     client = vault_call(options, reference.vault_url, 'secrets/get', subject, client_layer().get_secret_client, options, reference.vault_url)
     try:
         return vault_call(options, reference.vault_url, 'secrets/get', subject, client.get_secret, reference.name, reference.version).value
     except KeyVaultError as error:
         if error.kind != 'not_found' or reference.version:
             raise
-        # Tell a deleted (and recoverable) secret from one that never existed.
-        try:
-            deleted = vault_call(options, reference.vault_url, 'secrets/get', subject, client.get_deleted_secret, reference.name)
-        except KeyVaultError:
-            raise error
-        purge_date = format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date))
-        raise KeyVaultError('deleted', '%s in vault %s is deleted; it can be recovered until %s' % (
-            subject, reference.vault_url, purge_date or 'it is purged'))
+        raise deleted_or(error, options, reference, subject, 'secrets/get', client.get_deleted_secret)
 
 
 def decode_json(value, reference):
@@ -223,4 +165,4 @@ def decode_json(value, reference):
     except ValueError as error:
         # Only the position of the problem is reported: the decoder's message could quote the value.
         raise KeyVaultError('invalid', '%s in vault %s is not valid JSON (error at line %d column %d)' % (
-            describe_reference(reference), reference.vault_url, getattr(error, 'lineno', 0), getattr(error, 'colno', 0)))
+            describe_reference('secret', reference), reference.vault_url, getattr(error, 'lineno', 0), getattr(error, 'colno', 0)))

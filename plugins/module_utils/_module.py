@@ -22,8 +22,9 @@ from ansible_collections.keyvault.azure.plugins.module_utils._client import (
 )
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, redact, vault_call
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
-from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, ConnectionOptions
+from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
+from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
 
 
 class KeyVaultModule(object):
@@ -95,6 +96,13 @@ class KeyVaultModule(object):
     def fail_json(self, msg, **result):
         retries = self._report_retries()
         self.module.fail_json(msg=redact(msg, self.options.sensitive_values()), retries=retries, **result)
+
+
+def deleted_but_recoverable(subject, where, deleted):
+    """The error for ``state: present`` on a name whose object is deleted but recoverable and recover is false."""
+    return KeyVaultError('deleted', '%s in %s is deleted but recoverable (until it is purged on %s); set recover: true to bring it back, '
+                                    'or purge it first (state: absent, purge: true)' % (
+                                        subject, where, format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)) or 'an unknown date'))
 
 
 def converge_absent(call, area, name, found, read_deleted, begin_delete, purge_deleted, purge, check_mode):

@@ -542,8 +542,8 @@ from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import
 )
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp, normalize_tags
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent, deleted_but_recoverable
+from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import normalize_tags
 
 # As often as the SDK's own poller looks at an operation it started.
 POLL_INTERVAL_SECONDS = 5
@@ -752,10 +752,7 @@ class CertificateTask(object):
         if deleted is None:
             return None, False
         if not self.params['recover']:
-            raise KeyVaultError('deleted', '%s in %s is deleted but recoverable (until it is purged on %s); set recover: true to bring it '
-                                           'back, or purge it first (state: absent, purge: true)' % (
-                                               self.subject, self.where,
-                                               format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)) or 'an unknown date'))
+            raise deleted_but_recoverable(self.subject, self.where, deleted)
         if self.vault.check_mode:
             return deleted, True
         poller = self.call('certificates/recover', self.client.begin_recover_deleted_certificate, self.name)

@@ -256,13 +256,12 @@ retries:
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent, deleted_but_recoverable
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import (
     datetime_to_timestamp,
     describe,
     desired_state,
     diff_view,
-    format_timestamp,
     plan_present,
     present_diff,
     state_after,
@@ -376,10 +375,7 @@ class SecretTask(object):
             deleted = self.read_deleted()
             if deleted is not None:
                 if not params['recover']:
-                    raise KeyVaultError('deleted', "%s in vault %s is deleted but recoverable (until it is purged on %s); set recover: true "
-                                                   "to bring it back, or purge it first (state: absent, purge: true)" % (
-                                                       self.subject, self.vault.vault_url,
-                                                       format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)) or 'an unknown date'))
+                    raise deleted_but_recoverable(self.subject, 'vault %s' % self.vault.vault_url, deleted)
                 recovered = True
                 if self.vault.check_mode:
                     current = state_from_properties(deleted.properties, value_known=False)

@@ -13,11 +13,13 @@ from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
+from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
-from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
 from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES, ConnectionOptions
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
+from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 display = Display()
@@ -47,6 +49,27 @@ def client_layer():
     return _client
 
 
+def describe_reference(kind, reference):
+    """``secret 'db'`` or ``certificate 'web' version 0f...``, for messages."""
+    if reference.version:
+        return "%s '%s' version %s" % (kind, reference.name, reference.version)
+    return "%s '%s'" % (kind, reference.name)
+
+
+def deleted_or(error, options, reference, subject, operation, get_deleted):
+    """A 'deleted' error when ``get_deleted(name)`` finds the object deleted but recoverable, else ``error``.
+
+    Called after a read answered 'not found', to tell a deleted object from one that never existed.
+    """
+    try:
+        deleted = vault_call(options, reference.vault_url, operation, subject, get_deleted, reference.name)
+    except KeyVaultError:
+        return error
+    purge_date = format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date))
+    return KeyVaultError('deleted', '%s in vault %s is deleted; it can be recovered until %s' % (
+        subject, reference.vault_url, purge_date or 'it is purged'))
+
+
 class KeyVaultLookupBase(LookupBase):
     """A lookup that reads its connection options like every plugin of the collection."""
 
@@ -70,6 +93,29 @@ class KeyVaultLookupBase(LookupBase):
             return ConnectionOptions(dict((name, self.get_option(name)) for name in OPTION_NAMES), token_sharing=token_sharing)
         except KeyVaultInputError as error:
             raise AnsibleLookupError(str(error))
+
+    def prepare(self, terms, variables, keywords, collection):
+        """The connection options and the terms parsed as references to objects of ``collection`` (e.g. 'secrets')."""
+        self.load_options(variables, keywords)
+        options = self.connection_options()
+        try:
+            references = [parse_object_reference(term, collection, options.vault_url, self.get_option('version')) for term in terms]
+        except KeyVaultInputError as error:
+            raise AnsibleLookupError(str(error))
+        if any(reference.vault_url is None for reference in references):
+            try:
+                options.require_vault_url()
+            except KeyVaultInputError as error:
+                raise AnsibleLookupError('%s, or give full %s ids' % (error, collection[:-1]))
+        return options, references
+
+    def read_all(self, options, references, fetch):
+        """``fetch(reference)`` for every reference (see fetch_all), failures handled (see settle), marked unsafe."""
+        try:
+            outcomes = self.fetch_all(references, fetch)
+        finally:
+            self.report_retries(options)
+        return [wrap_var(value) for value in self.settle(outcomes)]
 
     def fetch_all(self, items, fetch):
         """``fetch(item)`` for every item, in order; a failed item gives its KeyVaultError instead.
