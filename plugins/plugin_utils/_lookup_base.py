@@ -7,10 +7,12 @@
 For internal collection use only: names and behaviour may change without notice.
 """
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
@@ -85,7 +87,24 @@ class KeyVaultLookupBase(LookupBase):
         option_variables = dict((name, value) for name, value in (variables or {}).items() if name in names)
         if self._templar is not None:
             option_variables = self._templar.template(option_variables)
+        self.check_booleans(option_variables, keywords)
         self.set_options(var_options=option_variables, direct=keywords)
+
+    def check_booleans(self, option_variables, keywords):
+        """Refuse a boolean option given as something that is not a boolean, where Ansible would read it as false."""
+        for option, definition in self.option_definitions.items():
+            if definition.get('type') not in ('bool', 'boolean'):
+                continue
+            given = [(option, keywords.get(option))]
+            given.extend((source['name'], option_variables.get(source['name'])) for source in definition.get('vars', []))
+            given.extend((source['name'], os.environ.get(source['name'])) for source in definition.get('env', []))
+            for where, value in given:
+                if value is None:
+                    continue
+                try:
+                    boolean(value, strict=True)
+                except TypeError:
+                    raise AnsibleLookupError("%s: %s must be true or false, got '%s'" % (self.ansible_name, where, value))
 
     def connection_options(self):
         token_sharing = this_run().tokens if self.get_option('token_cache') else None

@@ -102,6 +102,7 @@ LOOKUP_CASES = {
     'lookup-version': ('secret', "'db/v2'", "invalid secret version 'v2': a version is 32 hexadecimal digits"),
     'lookup-url': ('secret', "'db', vault_url='http://myvault.vault.azure.net'",
                    "vault URL must be an https:// URL such as https://myvault.vault.azure.net, got 'http://myvault.vault.azure.net'"),
+    'lookup-value-cache': ('secret', "'db', value_cache='maybe'", "keyvault.azure.secret: value_cache must be true or false, got 'maybe'"),
     'lookup-certificate-name': ('certificate', "'web_tls', part='private_key'",
                                 "invalid certificate name 'web_tls': use 1-127 letters, digits and hyphens"),
     'lookup-certificate-version': ('certificate', "'web-tls', version='1'", "invalid certificate version '1': a version is 32 hexadecimal digits"),

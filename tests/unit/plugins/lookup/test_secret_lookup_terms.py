@@ -188,3 +188,22 @@ class TestRetryReport:
         RETRY_LOG.drain()
         lookup.report_retries(lookup.connection_options())
         assert (verbose_lines, displayed_warnings) == ([], [])
+
+
+class TestBooleanOptions:
+
+    @pytest.mark.parametrize('variables, keywords, environment, message', [
+        ({}, {'value_cache': 'maybe'}, {}, "value_cache must be true or false, got 'maybe'"),
+        ({'ansible_keyvault_token_cache': 'sometimes'}, {}, {}, "ansible_keyvault_token_cache must be true or false, got 'sometimes'"),
+        ({}, {}, {'ANSIBLE_KEYVAULT_WARN_ON_RETRY': 'loudly'}, "ANSIBLE_KEYVAULT_WARN_ON_RETRY must be true or false, got 'loudly'"),
+    ])
+    def test_a_boolean_option_that_is_not_a_boolean_is_refused(self, lookup, monkeypatch, variables, keywords, environment, message):
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(AnsibleLookupError, match='^keyvault.azure.secret: %s$' % message):
+            lookup.load_options(variables, keywords)
+
+    def test_boolean_spellings_ansible_knows_are_accepted(self, lookup, monkeypatch):
+        monkeypatch.setenv('ANSIBLE_KEYVAULT_VALUE_CACHE', 'yes')
+        lookup.load_options({'ansible_keyvault_token_cache': 'off'}, {'as_json': 1})
+        assert (lookup.get_option('value_cache'), lookup.get_option('token_cache'), lookup.get_option('as_json')) == (True, False, True)
