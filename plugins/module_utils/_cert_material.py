@@ -31,9 +31,7 @@ else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
-from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import CertificateState, policy_from_sdk
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, normalize_tags
 
 _PEM_BLOCK = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----', re.DOTALL)
 # The OID of a user principal name in a subject alternative name (a Microsoft "other name").
@@ -266,45 +264,3 @@ def split_backing_secret(value, content_type, source):
         private_key, certificates = _load_pkcs12(decoded, None, source)
     ordered = leaf_first(private_key, certificates) or list(certificates)
     return (private_key_pem(private_key) if private_key is not None else None), [certificate_pem(c) for c in ordered]
-
-
-def _text(value):
-    return None if value is None else str(getattr(value, 'value', value))
-
-
-def properties_state(properties, **fields):
-    """CertificateState from the SDK's CertificateProperties (what lists return: no policy, no X.509 details)."""
-    thumbprint_bytes = properties.x509_thumbprint
-    state = dict(
-        name=properties.name,
-        id=properties.id,
-        version=properties.version,
-        issued=bool(thumbprint_bytes),
-        thumbprint=bytes(thumbprint_bytes).hex().upper() if thumbprint_bytes else None,
-        x5t=base64.urlsafe_b64encode(bytes(thumbprint_bytes)).rstrip(b'=').decode('ascii') if thumbprint_bytes else None,
-        enabled=properties.enabled,
-        tags=normalize_tags(properties.tags) or {},
-        not_before=datetime_to_timestamp(properties.not_before),
-        expires=datetime_to_timestamp(properties.expires_on),
-        created=datetime_to_timestamp(properties.created_on),
-        updated=datetime_to_timestamp(properties.updated_on),
-        recovery_level=_text(properties.recovery_level),
-        recoverable_days=properties.recoverable_days,
-    )
-    state.update(fields)
-    return CertificateState(**state)
-
-
-def certificate_state(certificate):
-    """CertificateState from the SDK's KeyVaultCertificate (or DeletedCertificate): with policy and X.509 details."""
-    cer = certificate.cer
-    described = describe_der(cer) if cer else {}
-    return properties_state(
-        certificate.properties,
-        issued=bool(cer),
-        subject=described.get('subject'),
-        sans=described.get('sans'),
-        secret_id=certificate.secret_id,
-        key_id=certificate.key_id,
-        policy=policy_from_sdk(certificate.policy) if certificate.policy is not None else None,
-    )

@@ -24,7 +24,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyV
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 from ansible_collections.keyvault.azure.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, ConnectionOptions
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 
 
 class KeyVaultModule(object):

@@ -517,7 +517,6 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
-    certificate_state,
     import_material,
     load_material,
 )
@@ -526,24 +525,27 @@ from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import
     KEY_USAGES,
     UNKNOWN_ISSUER,
     check_lifetime_fits_validity,
-    describe,
-    describe_operation,
     desired_policy,
-    diff_view,
     empty_policy,
     has_subject_or_name,
     import_policy,
     merged_policy,
-    plan_present,
     policy_from_sdk,
-    renewal_reason,
     sdk_policy_arguments,
+)
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_state import (
+    certificate_state,
+    describe,
+    describe_operation,
+    diff_view,
+    plan_present,
+    renewal_reason,
     state_after,
 )
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
 from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent, deleted_but_recoverable
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import normalize_tags
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 
 # As often as the SDK's own poller looks at an operation it started.
 POLL_INTERVAL_SECONDS = 5

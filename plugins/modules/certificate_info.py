@@ -277,16 +277,16 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
-    certificate_state,
     der_to_pem,
-    properties_state,
     split_backing_secret,
 )
-from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import describe, policy_from_sdk
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import policy_from_sdk
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_state import certificate_state, describe, properties_state
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name, check_version
 from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp, normalize_tags
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 
 MATERIAL_OPTIONS = ('include_pem', 'include_chain', 'include_private_key')
 

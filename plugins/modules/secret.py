@@ -258,7 +258,6 @@ from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyV
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
 from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent, deleted_but_recoverable
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import (
-    datetime_to_timestamp,
     describe,
     desired_state,
     diff_view,
@@ -267,8 +266,8 @@ from ansible_collections.keyvault.azure.plugins.module_utils._secret_state impor
     state_after,
     state_from_properties,
     state_from_secret,
-    timestamp_to_datetime,
 )
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, timestamp_to_datetime
 
 
 class SecretTask(object):

@@ -201,10 +201,10 @@ from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import
 from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import (
     describe,
-    normalize_tags,
     state_from_properties,
     state_from_secret,
 )
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 
 
 def carries_tags(properties, wanted):

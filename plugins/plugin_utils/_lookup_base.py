@@ -21,7 +21,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyV
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
 from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES, ConnectionOptions
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 display = Display()

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.keyvault.azure.plugins.module_utils import _cert_material as material
+from ansible_collections.keyvault.azure.plugins.module_utils import _cert_state as cert_state
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 
 PASSWORD = 'pfx-password-7c1e'
@@ -189,7 +190,7 @@ class TestState:
             enabled=True, tags={'n': 1}, not_before=NOW, expires_on=NOW, created_on=NOW, updated_on=None,
             recovery_level=types.SimpleNamespace(value='Recoverable+Purgeable'), recoverable_days=90)
         certificate = types.SimpleNamespace(properties=properties, cer=bytearray(der(leaf)), secret_id='sid', key_id='kid', policy=None)
-        state = material.certificate_state(certificate)
+        state = cert_state.certificate_state(certificate)
         assert (state.issued, state.thumbprint, state.subject, state.tags, state.recovery_level) == (
             True, digest.hex().upper(), 'CN=leaf.example.test', {'n': '1'}, 'Recoverable+Purgeable')
         assert state.policy is None
@@ -197,5 +198,5 @@ class TestState:
     def test_pending_version(self):
         properties = types.SimpleNamespace(name='web', id='i', version='v', x509_thumbprint=None, enabled=False, tags=None, not_before=None,
                                            expires_on=None, created_on=None, updated_on=None, recovery_level=None, recoverable_days=None)
-        state = material.properties_state(properties)
+        state = cert_state.properties_state(properties)
         assert (state.issued, state.thumbprint, state.x5t, state.tags) == (False, None, None, {})

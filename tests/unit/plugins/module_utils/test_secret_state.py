@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 from ansible_collections.keyvault.azure.plugins.module_utils import _secret_state as state
+from ansible_collections.keyvault.azure.plugins.module_utils import _time as time_
 
 UTC = datetime.timezone.utc
 
@@ -83,7 +84,7 @@ class TestPlanPresent:
         assert state.plan_present(desired(content_type=''), current(content_type=None)).action == 'none'
 
     def test_dates_compare_as_whole_seconds(self):
-        expires = state.parse_timestamp('2030-01-01T00:00:00Z', 'expires')
+        expires = time_.parse_timestamp('2030-01-01T00:00:00Z', 'expires')
         assert state.plan_present(desired(expires='2030-01-01T00:00:00.750Z'), current(expires=expires)).action == 'none'
         assert state.plan_present(desired(expires='2030-01-01T00:00:01Z'), current(expires=expires)).action == 'update'
 
@@ -163,21 +164,21 @@ class TestTimestamps:
         ('1893456000', datetime.datetime(2030, 1, 1, tzinfo=UTC)),
     ])
     def test_accepted_formats(self, text, expected):
-        seconds = state.parse_timestamp(text, 'expires')
-        assert state.timestamp_to_datetime(seconds) == expected
-        assert state.datetime_to_timestamp(expected) == seconds
+        seconds = time_.parse_timestamp(text, 'expires')
+        assert time_.timestamp_to_datetime(seconds) == expected
+        assert time_.datetime_to_timestamp(expected) == seconds
 
     @pytest.mark.parametrize('text', ['tomorrow', '2030-13-01', '2030-02-30', '31/01/2030', '2030-01-31T25:00', ''])
     def test_refused_formats_name_the_option(self, text):
         with pytest.raises(KeyVaultInputError, match="^not_before: '.*' is not a date"):
-            state.parse_timestamp(text, 'not_before')
+            time_.parse_timestamp(text, 'not_before')
 
     def test_format_is_iso_utc(self):
-        assert state.format_timestamp(1893456000) == '2030-01-01T00:00:00Z'
-        assert state.format_timestamp(None) is None
+        assert time_.format_timestamp(1893456000) == '2030-01-01T00:00:00Z'
+        assert time_.format_timestamp(None) is None
 
     def test_naive_datetimes_are_utc(self):
-        assert state.datetime_to_timestamp(datetime.datetime(2030, 1, 1)) == 1893456000
+        assert time_.datetime_to_timestamp(datetime.datetime(2030, 1, 1)) == 1893456000
 
 
 class TestValues:
