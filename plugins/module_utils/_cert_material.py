@@ -38,10 +38,10 @@ _PEM_BLOCK = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1----
 _UPN_OID = '1.3.6.1.4.1.311.20.2.3'
 _CURVE_NAMES = {'secp256r1': 'P-256', 'secp384r1': 'P-384', 'secp521r1': 'P-521', 'secp256k1': 'P-256K'}
 
-ImportMaterial = collections.namedtuple('ImportMaterial', ['value', 'content_type', 'description'])
-ImportMaterial.__doc__ = """What a certificate import sends: ``value`` (bytes: a PEM bundle, or a PKCS#12 file without
+ImportPayload = collections.namedtuple('ImportPayload', ['value', 'content_type', 'description'])
+ImportPayload.__doc__ = """What a certificate import sends: ``value`` (bytes: a PEM bundle, or a PKCS#12 file without
 password) in ``content_type`` (PEM or PKCS12), and the ``description`` of its leaf certificate
-(thumbprint, x5t, subject, SANs, key type...; see describe_certificate)."""
+(thumbprint, x5t, subject, SANs, key type...; see parse_certificate)."""
 
 
 class LoadedMaterial(object):
@@ -161,8 +161,8 @@ def certificate_pem(certificate):
     return certificate.public_bytes(serialization.Encoding.PEM).decode('ascii')
 
 
-def import_material(material, content_type):
-    """The ImportMaterial that imports ``material`` (a LoadedMaterial) stored as ``content_type``.
+def build_import_payload(material, content_type):
+    """The ImportPayload that imports ``material`` (a LoadedMaterial) stored as ``content_type``.
 
     The key is sent as unencrypted PKCS#8 (the only PEM key form the service reads) or inside a
     PKCS#12 file without password, inside the TLS connection the request travels in, so no
@@ -173,12 +173,12 @@ def import_material(material, content_type):
     else:
         value = pkcs12.serialize_key_and_certificates(None, material.private_key, material.leaf, material.certificates[1:] or None,
                                                       serialization.NoEncryption())
-    description = describe_certificate(material.leaf)
-    description.update(describe_key(material.private_key))
-    return ImportMaterial(value, content_type, description)
+    description = parse_certificate(material.leaf)
+    description.update(key_parameters(material.private_key))
+    return ImportPayload(value, content_type, description)
 
 
-def describe_key(private_key):
+def key_parameters(private_key):
     """``key_type``, ``key_size`` and ``curve`` of a key, with the policy's names."""
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         curve = _CURVE_NAMES.get(private_key.curve.name, private_key.curve.name)
@@ -226,7 +226,7 @@ def _subject_alternative_names(certificate):
     return dict((kind, values) for kind, values in sans.items() if values)
 
 
-def describe_certificate(certificate):
+def parse_certificate(certificate):
     """Thumbprints, subject (RFC 4514) and subject alternative names of an X.509 certificate."""
     der = certificate.public_bytes(serialization.Encoding.DER)
     return {
@@ -237,9 +237,9 @@ def describe_certificate(certificate):
     }
 
 
-def describe_der(der):
-    """describe_certificate for the DER bytes the service returns as ``cer``."""
-    return describe_certificate(x509.load_der_x509_certificate(bytes(der)))
+def parse_der_certificate(der):
+    """parse_certificate for the DER bytes the service returns as ``cer``."""
+    return parse_certificate(x509.load_der_x509_certificate(bytes(der)))
 
 
 def der_to_pem(der):

@@ -16,7 +16,7 @@ import base64
 import collections
 import textwrap
 
-from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import describe_der
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import parse_der_certificate
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import (
     IMPORT_REISSUE_FIELDS,
     POLICY_FIELDS,
@@ -31,7 +31,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import
     policy_from_sdk,
     with_service_defaults,
 )
-from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState
+from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState, deleted_fields
 from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 
@@ -61,7 +61,7 @@ class CertificateState(ObjectState):
               'updated', 'recovery_level', 'recoverable_days', 'subject', 'sans', 'secret_id', 'key_id', 'policy')
 
 
-def properties_state(properties, **fields):
+def state_from_properties(properties, **fields):
     """CertificateState from the SDK's CertificateProperties (what lists return: no policy, no X.509 details)."""
     thumbprint_bytes = properties.x509_thumbprint
     state = dict(
@@ -84,11 +84,11 @@ def properties_state(properties, **fields):
     return CertificateState(**state)
 
 
-def certificate_state(certificate):
+def state_from_certificate(certificate):
     """CertificateState from the SDK's KeyVaultCertificate (or DeletedCertificate): with policy and X.509 details."""
     cer = certificate.cer
-    described = describe_der(cer) if cer else {}
-    return properties_state(
+    described = parse_der_certificate(cer) if cer else {}
+    return state_from_properties(
         certificate.properties,
         issued=bool(cer),
         subject=described.get('subject'),
@@ -179,7 +179,7 @@ def state_after(plan, desired, desired_properties, current, name, import_descrip
     if plan.action == 'update':
         return current.replace(policy=policy, **properties)
     if plan.action == 'import' and import_description:
-        policy.update(described_policy(import_description))
+        policy.update(policy_of_imported(import_description))
         if current is None and desired['issuer'] is None:
             # Without an issuer, the service takes an imported certificate for one it cannot renew itself.
             policy['issuer'] = UNKNOWN_ISSUER
@@ -196,15 +196,15 @@ def state_after(plan, desired, desired_properties, current, name, import_descrip
     return predicted
 
 
-def described_policy(description):
+def policy_of_imported(description):
     """The policy fields an import takes from the certificate described by ``description`` (see
-    _cert_material.describe_certificate and describe_key)."""
+    _cert_material.parse_certificate and key_parameters)."""
     fields = dict((field, description.get(field)) for field in ('subject', 'key_type', 'key_size', 'curve'))
     fields.update((field, list((description.get('sans') or {}).get(field, []))) for field in SAN_FIELDS)
     return fields
 
 
-def describe_policy(policy):
+def policy_to_result(policy):
     """A policy as the modules return it: the option names, the fields the vault knows about."""
     if not policy:
         return {}
@@ -214,8 +214,11 @@ def describe_policy(policy):
     return described
 
 
-def describe(state, deleted=None):
-    """The dictionary the modules return for a certificate version; never includes key material."""
+def to_result(state, deleted=None):
+    """The dictionary the modules return for a certificate version; never includes key material.
+
+    ``deleted`` is the SDK's DeletedCertificate when the certificate is deleted.
+    """
     if state is None:
         return {}
     description = {
@@ -237,10 +240,10 @@ def describe(state, deleted=None):
         'secret_id': state.secret_id,
         'key_id': state.key_id,
         'pending': state.issued is False,
-        'policy': describe_policy(state.policy),
+        'policy': policy_to_result(state.policy),
     }
     if deleted is not None:
-        description.update(deleted)
+        description.update(deleted_fields(deleted))
     return description
 
 
@@ -256,7 +259,7 @@ def diff_view(state, lifecycle='present', new_version=False):
         'expires': format_timestamp(state.expires),
         'enabled': state.enabled,
         'tags': state.tags or {},
-        'policy': describe_policy(state.policy),
+        'policy': policy_to_result(state.policy),
     }
 
 
@@ -270,7 +273,7 @@ def csr_pem(csr):
     return '-----BEGIN CERTIFICATE REQUEST-----\n%s\n-----END CERTIFICATE REQUEST-----\n' % body
 
 
-def describe_operation(operation, awaited=False):
+def operation_to_result(operation, started_here=True):
     """The dictionary the module returns for a creation operation (the service's pending request)."""
     if operation is None:
         return None
@@ -283,5 +286,5 @@ def describe_operation(operation, awaited=False):
         'request_id': operation.request_id,
         'cancellation_requested': operation.cancellation_requested,
         'error': None if error is None else {'code': error.code, 'message': error.message},
-        'started_by_this_task': not awaited,
+        'started_by_this_task': started_here,
     }

@@ -13,7 +13,7 @@ their attributes, so tests can hand in simple stand-ins.
 import collections
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
-from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState
+from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState, deleted_fields
 from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp, parse_timestamp
 
@@ -182,8 +182,11 @@ def present_diff(current, after, plan):
     return {'before': diff_view(current), 'after': diff_view(after, after_marker)}
 
 
-def describe(state, deleted=None):
-    """The dictionary plugins return for a secret; never includes the value."""
+def to_result(state, deleted=None):
+    """The dictionary plugins return for a secret; never includes the value.
+
+    ``deleted`` is the SDK's DeletedSecret when the secret is deleted.
+    """
     if state is None:
         return {}
     description = {
@@ -205,9 +208,5 @@ def describe(state, deleted=None):
         },
     }
     if deleted is not None:
-        description.update(
-            recovery_id=deleted.recovery_id,
-            deleted_on=format_timestamp(datetime_to_timestamp(deleted.deleted_date)),
-            scheduled_purge_date=format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)),
-        )
+        description.update(deleted_fields(deleted))
     return description

@@ -12,3 +12,9 @@ def normalize_tags(tags):
     if tags is None:
         return None
     return dict((str(key), '' if value is None else str(value)) for key, value in tags.items())
+
+
+def carries_tags(tags, wanted):
+    """Whether ``tags`` (as the SDK returns them) hold every tag of ``wanted`` (normalized)."""
+    tags = normalize_tags(tags) or {}
+    return all(tags.get(key) == value for key, value in wanted.items())

@@ -5,10 +5,12 @@
 import types
 
 import pytest
+import yaml
 
 from ansible_collections.keyvault.azure.plugins.module_utils import _cert_policy as cp
 from ansible_collections.keyvault.azure.plugins.module_utils import _cert_state as cs
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.modules import certificate as certificate_module
 
 SERVER_AUTH, CLIENT_AUTH = '1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'
 DAY = 86400
@@ -303,7 +305,7 @@ class TestStateAfter:
         desired = stated(subject='CN=a', issuer='Unknown')
         after = cs.state_after(cs.plan_present(desired, {}, None), desired, {}, None, 'a')
         assert after.issued is False
-        assert cs.describe(after)['pending'] is True
+        assert cs.to_result(after)['pending'] is True
 
     def test_new_version_carries_the_current_properties(self):
         current = held(enabled=False)
@@ -341,12 +343,11 @@ class TestOutput:
         assert cs.diff_view(None, lifecycle='deleted') == {'state': 'deleted'}
 
     def test_describe_has_every_documented_key(self):
-        described = cs.describe(held())
-        assert sorted(described) == sorted(['name', 'id', 'version', 'thumbprint', 'x5t', 'subject', 'sans', 'not_before', 'expires',
-                                            'enabled', 'tags', 'created', 'updated', 'recovery_level', 'recoverable_days', 'secret_id',
-                                            'key_id', 'pending', 'policy'])
+        described = cs.to_result(held())
+        documented = yaml.safe_load(certificate_module.RETURN)['certificate']['contains']
+        assert sorted(described) == sorted(documented)
         assert described['expires'] == '1973-09-27T00:00:00Z'
-        assert cs.describe(None) == {}
+        assert cs.to_result(None) == {}
 
     def test_csr_is_pem(self):
         assert cs.csr_pem(b'\x30\x03\x02\x01\x00') == '-----BEGIN CERTIFICATE REQUEST-----\nMAMCAQA=\n-----END CERTIFICATE REQUEST-----\n'
@@ -355,7 +356,7 @@ class TestOutput:
     def test_operation(self):
         operation = types.SimpleNamespace(status='inProgress', status_details='waiting', issuer_name=types.SimpleNamespace(value='Unknown'),
                                           csr=b'\x30\x00', request_id='r1', cancellation_requested=False, error=None)
-        described = cs.describe_operation(operation, awaited=True)
+        described = cs.operation_to_result(operation, started_here=False)
         assert described['issuer'] == 'Unknown' and described['started_by_this_task'] is False
         assert described['csr'].startswith('-----BEGIN CERTIFICATE REQUEST-----')
-        assert cs.describe_operation(None) is None
+        assert cs.operation_to_result(None) is None

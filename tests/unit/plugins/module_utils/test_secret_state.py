@@ -210,7 +210,7 @@ class TestFromSdk:
         secret = types.SimpleNamespace(value='hunter2-value', properties=sdk_properties(tags={'a': 'b'}))
         current_state = state.state_from_secret(secret)
         assert (current_state.value, current_state.expires, current_state.tags) == ('hunter2-value', 1893456000, {'a': 'b'})
-        description = state.describe(current_state)
+        description = state.to_result(current_state)
         assert 'hunter2-value' not in repr(description)
         assert description['attributes'] == {
             'enabled': True, 'not_before': None, 'expires': '2030-01-01T00:00:00Z', 'created': '2026-01-01T00:00:00Z',
@@ -220,7 +220,7 @@ class TestFromSdk:
     def test_deleted_secret_description(self):
         deleted = types.SimpleNamespace(recovery_id='https://v/deletedsecrets/db', deleted_date=datetime.datetime(2026, 2, 1, tzinfo=UTC),
                                         scheduled_purge_date=datetime.datetime(2026, 2, 8, tzinfo=UTC))
-        description = state.describe(state.state_from_properties(sdk_properties()), deleted=deleted)
+        description = state.to_result(state.state_from_properties(sdk_properties()), deleted=deleted)
         assert (description['deleted_on'], description['scheduled_purge_date']) == ('2026-02-01T00:00:00Z', '2026-02-08T00:00:00Z')
         assert description['recovery_id'] == 'https://v/deletedsecrets/db'
 
