@@ -107,16 +107,15 @@ class CertificateCreation(object):
 
     def read_current(self):
         """The current version (KeyVaultCertificate, possibly still pending), or None."""
-        try:
-            return self._call('certificates/get', self._client.get_certificate, self._name)
-        except KeyVaultError as error:
-            if error.kind == 'not_found':
-                return None
-            raise
+        return self._read_or_none(self._client.get_certificate)
 
     def read_operation(self):
+        """The creation operation of the current version (pending or finished), or None."""
+        return self._read_or_none(self._client.get_certificate_operation)
+
+    def _read_or_none(self, read):
         try:
-            return self._call('certificates/get', self._client.get_certificate_operation, self._name)
+            return self._call('certificates/get', read, self._name)
         except KeyVaultError as error:
             if error.kind == 'not_found':
                 return None

@@ -40,7 +40,8 @@ TRIGGERS = ('days_before_expiry', 'lifetime_percentage')
 SELF_ISSUER = 'Self'
 UNKNOWN_ISSUER = 'Unknown'
 MAX_VALIDITY_MONTHS = 1200
-# The service bounds days_before_expiry by 27 days for each month of validity_in_months.
+# The service bounds days_before_expiry by 27 days for each month of validity_in_months (Trigger.days_before_expiry
+# in the Key Vault REST API's certificates OpenAPI description).
 DAYS_BEFORE_EXPIRY_PER_MONTH = 27
 # An X.509 key usage can only restrict key agreement to one direction when key agreement is allowed.
 KEY_AGREEMENT_ONLY_USAGES = ('encipherOnly', 'decipherOnly')
@@ -58,7 +59,8 @@ DESCRIBED_BY_IMPORT = ('subject',) + SAN_FIELDS + ('key_type', 'key_size', 'curv
 # What an import changes in the backing secret besides the certificate.
 IMPORT_REISSUE_FIELDS = ('exportable', 'content_type')
 
-# What the service fills in for a field a new policy leaves out.
+# What the service fills in for a field a new policy leaves out (observed: the policy it returns for a creation
+# that sends only a subject and the Self issuer, as CertificatePolicy.get_default() does).
 SERVICE_DEFAULTS = {
     'key_type': 'RSA',
     'reuse_key': False,

@@ -181,10 +181,12 @@ def state_after(plan, desired, desired_properties, current, name, import_descrip
     if plan.action == 'import' and import_description:
         policy.update(policy_of_imported(import_description))
         if current is None and desired['issuer'] is None:
-            # Without an issuer, the service takes an imported certificate for one it cannot renew itself.
+            # Without an issuer, the service takes an imported certificate for one it cannot renew itself (observed: the
+            # imported certificate's policy names the Unknown issuer).
             policy['issuer'] = UNKNOWN_ISSUER
     policy = with_service_defaults(policy) if current is None else policy
-    # An Unknown issuer leaves the new version pending until a signed certificate is merged.
+    # An Unknown issuer leaves the new version pending until a signed certificate is merged (Microsoft docs, "Creating a
+    # certificate with a CA not partnered with Key Vault").
     issued = plan.action == 'import' or (policy.get('issuer') or SELF_ISSUER).lower() != UNKNOWN_ISSUER.lower()
     predicted = CertificateState(name=name, issued=issued, policy=policy, **properties)
     if plan.action == 'import' and import_description:

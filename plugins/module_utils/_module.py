@@ -178,7 +178,8 @@ class SoftDeletable(object):
         try:
             self._call(self._area + '/purge', self._method('purge_deleted_%s'), self._name)
         except KeyVaultError as error:
-            # A vault without soft delete has nothing left to purge.
+            # A vault without soft delete has nothing left to purge (observed: its DELETE answer has no recoveryId
+            # and the deleted object is gone at once).
             if error.kind != 'not_found':
                 raise
 

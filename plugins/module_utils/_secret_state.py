@@ -17,7 +17,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._object_state impor
 from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp, parse_timestamp
 
-# The service refuses larger values.
+# The service refuses larger values (Azure Key Vault service limits: a secret value is at most 25 KB).
 MAX_VALUE_BYTES = 25 * 1024
 
 # Attributes of a version that a task can manage besides the value. They can be changed in place
@@ -145,7 +145,7 @@ def state_after(desired, current, plan):
         return current
     managed = dict((f, getattr(desired, f)) for f in MANAGED_FIELDS if getattr(desired, f) is not None)
     if plan.action == 'create':
-        # The service enables a new secret unless told otherwise.
+        # The service enables a new secret unless told otherwise (observed: attributes.enabled is true in its answer).
         fields = dict(enabled=True, tags={})
         fields.update(managed)
         return SecretState(name=desired.name, value=desired.value, **fields)

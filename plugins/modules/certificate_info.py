@@ -356,7 +356,8 @@ def read(vault):
             certificate = vault.call('certificates/get', label, client.get_certificate_version, name, params['version'])
             state = state_from_certificate(certificate)
             if state.policy is None:
-                # The service may leave the policy, which belongs to the certificate, out of a version read on its own.
+                # The service may leave the policy, which belongs to the certificate, out of a version read on its own
+                # (CertificateBundle.policy is optional in the REST API's certificates OpenAPI description).
                 state = state.replace(policy=policy_from_sdk(vault.call('certificates/get', label, client.get_certificate_policy, name)))
         else:
             certificate = vault.call('certificates/get', label, client.get_certificate, name)

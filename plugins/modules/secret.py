@@ -292,7 +292,8 @@ class SecretTask(object):
                 return None
             if error.kind != 'disabled':
                 raise
-        # The service does not return a disabled version; its attributes are in the version list.
+        # The service does not return a disabled version (observed: 403 SecretDisabled, "Operation get is not allowed
+        # on a disabled secret"); its attributes are in the version list.
         versions = self.call('secrets/list', lambda: list(self.client.list_properties_of_secret_versions(self.name)))
         if not versions:
             return None
