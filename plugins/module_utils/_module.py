@@ -184,6 +184,16 @@ class SoftDeletable(object):
                 raise
 
 
+def check_listing_options(params):
+    """The combinations of an info module's name, version, list_versions and deleted that cannot work."""
+    if params['list_versions'] and not params['name']:
+        raise KeyVaultInputError('list_versions needs name')
+    if params['list_versions'] and params['deleted']:
+        raise KeyVaultInputError('list_versions and deleted cannot be combined')
+    if params['version'] is not None and (params['list_versions'] or params['deleted']):
+        raise KeyVaultInputError('version cannot be combined with list_versions or deleted')
+
+
 def by_name(result):
     return result['name']
 

@@ -284,7 +284,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_state import state_from_certificate, to_result, state_from_properties
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name, check_version
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, by_name, listed_results
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, by_name, check_listing_options, listed_results
 from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 
 MATERIAL_OPTIONS = ('include_pem', 'include_chain', 'include_private_key')
@@ -292,12 +292,7 @@ MATERIAL_OPTIONS = ('include_pem', 'include_chain', 'include_private_key')
 
 def check_combination(params):
     asked_material = [option for option in MATERIAL_OPTIONS if params[option]]
-    if params['list_versions'] and not params['name']:
-        raise KeyVaultInputError('list_versions needs name')
-    if params['list_versions'] and params['deleted']:
-        raise KeyVaultInputError('list_versions and deleted cannot be combined')
-    if params['version'] is not None and (params['list_versions'] or params['deleted']):
-        raise KeyVaultInputError('version cannot be combined with list_versions or deleted')
+    check_listing_options(params)
     if asked_material and (not params['name'] or params['list_versions'] or params['deleted']):
         raise KeyVaultInputError('%s only work%s when reading one certificate with name' % (
             ', '.join(asked_material), 's' if len(asked_material) == 1 else ''))

@@ -197,19 +197,14 @@ retries:
   sample: 0
 """
 
-from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name, check_version
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, by_name, listed_results
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import check_object_name, check_version
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, by_name, check_listing_options, listed_results
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import state_from_properties, state_from_secret, to_result
 from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 
 
 def check_combination(params):
-    if params['list_versions'] and not params['name']:
-        raise KeyVaultInputError('list_versions needs name')
-    if params['list_versions'] and params['deleted']:
-        raise KeyVaultInputError('list_versions and deleted cannot be combined')
-    if params['version'] is not None and (params['list_versions'] or params['deleted']):
-        raise KeyVaultInputError('version cannot be combined with list_versions or deleted')
+    check_listing_options(params)
     if params['name'] is not None:
         check_object_name(params['name'])
     if params['version'] is not None:
