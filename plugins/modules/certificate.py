@@ -613,10 +613,10 @@ class CertificateTask(object):
                 certificate, awaited = outcome.certificate, outcome.operation
         # At most twice: a second pass compares what another run's creation made, which this run waited for.
         for may_await_other in (True, False):
-            result, create = self.converge(policy, properties, material, certificate, recovered)
-            if create is None:
+            result, new_version = self.converge(policy, properties, material, certificate, recovered)
+            if new_version is None:
                 break
-            outcome = self.creation.create(self.sdk_policy(create['policy']), create['enabled'], create['tags'], may_await_other)
+            outcome = self.creation.create(self.sdk_policy(new_version['policy']), new_version['enabled'], new_version['tags'], may_await_other)
             if outcome.pending:
                 return pending_result(recovered or outcome.started_here, outcome)
             if outcome.started_here:
@@ -638,10 +638,10 @@ class CertificateTask(object):
         return (deleted if self.vault.check_mode else self.creation.read_current()), True
 
     def converge(self, policy, properties, material, certificate, recovered):
-        """The result of bringing ``certificate`` in line, and the creation still to make (or None).
+        """The result of bringing ``certificate`` in line, and the version still to create (or None).
 
-        Updates and imports are carried out here; a creation is returned as the policy to send over
-        the current one and the enabled/tags the new version gets.
+        Updates and imports are carried out here; a version to create is returned as the policy to
+        send (the stated fields over the current policy) and the enabled/tags it gets.
         """
         params = self.params
         current = state_from_certificate(certificate) if certificate is not None else None
