@@ -699,8 +699,8 @@ class CertificateTask(object):
             state = state.replace(policy=policy_from_sdk(updated))
         if plan.property_fields:
             changes = dict((field, properties[field]) for field in plan.property_fields)
-            state = state_from_certificate(self.call('certificates/update', self.client.update_certificate_properties, self.name, current.version,
-                                                **changes))
+            updated = self.call('certificates/update', self.client.update_certificate_properties, self.name, current.version, **changes)
+            state = state_from_certificate(updated)
         return state
 
     def import_certificate(self, import_payload, policy, after, current):
