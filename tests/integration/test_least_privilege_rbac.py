@@ -42,6 +42,8 @@ REFUSALS = {
                                    'the vault or secrets/' + KEPT),
     'secret reader cannot read another secret': ('secret-reader', 'Microsoft.KeyVault/vaults/secrets/getSecret/action', SECRETS_USER,
                                                  'the vault or secrets/' + REMOVED),
+    'secret reader cannot look up another secret': ('secret-reader', 'Microsoft.KeyVault/vaults/secrets/getSecret/action', SECRETS_USER,
+                                                    'the vault or secrets/' + REMOVED),
     'secret reader cannot list': ('secret-reader', 'Microsoft.KeyVault/vaults/secrets/readMetadata/action', READER, 'the vault'),
     'secret lister cannot read a value': ('secret-lister', 'Microsoft.KeyVault/vaults/secrets/getSecret/action', SECRETS_USER,
                                           'the vault or secrets/' + KEPT),
@@ -84,6 +86,8 @@ def run_least_privilege(playbook, localvault_factory):
         task('secret purger deletes and purges', 'secret', 'secret-purger', name=REMOVED, state='absent', purge=True),
         refused('secret reader cannot write', 'secret', name=KEPT, value='third'),
         refused('secret reader cannot read another secret', 'secret_info', name=REMOVED),
+        {'name': 'secret reader cannot look up another secret', 'ignore_errors': True,
+         'ansible.builtin.set_fact': {'other': lookup('secret', 'secret-reader', REMOVED)}},
         refused('secret reader cannot list', 'secret_info', tags={'app': 'rbac'}),
         refused('secret lister cannot read a value', 'secret_info', name=KEPT),
 
