@@ -10,6 +10,7 @@ from azure.keyvault.certificates import CertificateClient, CertificatePolicy
 
 from localvault import config as vault_config
 from localvault import rbac
+from localvault.errors import KeyVaultError
 from localvault.server import build_router
 
 # The operations of the data plane, grouped by what the built-in roles' documented data actions let through.
@@ -54,7 +55,7 @@ def authorization(role, scope):
 def allowed(grant, operation, name):
     try:
         rbac.authorize(grant, operation, name, CALLER, "/vault", "localvault", "https://sts.windows.net/tenant/")
-    except Exception as refusal:  # pylint: disable=broad-exception-caught
+    except KeyVaultError as refusal:
         assert refusal.status == 403 and refusal.inner_code == "ForbiddenByRbac"
         return False
     return True
@@ -136,6 +137,12 @@ def vault_config_for_tests():
     return {"deletion_delay_seconds": 0, "recovery_delay_seconds": 0, "certificate_creation_delay_seconds": 0, "soft_delete_retention_days": 7}
 
 
+def use_environment(vault, monkeypatch):
+    """The vault's client environment in ``os.environ``, so that ManagedIdentityCredential finds its IMDS."""
+    for name, value in vault.env.items():
+        monkeypatch.setenv(name, value)
+
+
 def client(vault, identity, kind):
     credential = ManagedIdentityCredential(client_id=vault.identities[identity]["client_id"])
     return kind(vault.vault_url, credential, verify_challenge_resource=False, connection_verify=vault.ca_bundle)
@@ -143,8 +150,7 @@ def client(vault, identity, kind):
 
 def test_an_rbac_vault_grants_per_scope_and_refuses_as_the_service_does(rbac_vault, monkeypatch):
     from azure.keyvault.secrets import SecretClient  # pylint: disable=import-outside-toplevel
-    for name, value in rbac_vault.env.items():
-        monkeypatch.setenv(name, value)
+    use_environment(rbac_vault, monkeypatch)
     admin = client(rbac_vault, "admin", SecretClient)
     admin.set_secret("app", "app value")
     admin.set_secret("other", "other value")
@@ -183,8 +189,7 @@ def test_an_rbac_vault_grants_per_scope_and_refuses_as_the_service_does(rbac_vau
 
 def test_a_role_on_a_certificate_reads_it_but_not_its_secret(rbac_vault, monkeypatch):
     from azure.keyvault.secrets import SecretClient  # pylint: disable=import-outside-toplevel
-    for name, value in rbac_vault.env.items():
-        monkeypatch.setenv(name, value)
+    use_environment(rbac_vault, monkeypatch)
     client(rbac_vault, "admin", CertificateClient).begin_create_certificate("web", CertificatePolicy.get_default()).result()
     reader = client(rbac_vault, "cert-reader", CertificateClient)
     assert reader.get_certificate("web").name == "web"
@@ -201,8 +206,7 @@ def test_a_role_on_a_certificate_reads_it_but_not_its_secret(rbac_vault, monkeyp
 def test_the_operator_switches_the_permission_model_and_assignments_at_run_time(localvault_factory, monkeypatch):
     from azure.keyvault.secrets import SecretClient  # pylint: disable=import-outside-toplevel
     vault = localvault_factory(config=dict(vault_config_for_tests(), identities=[{"name": "app"}]))
-    for name, value in vault.env.items():
-        monkeypatch.setenv(name, value)
+    use_environment(vault, monkeypatch)
     name = unique()
     client(vault, "operator", SecretClient).set_secret(name, "value")
     assert vault.control("GET", "authorization") == {"permission_model": "access_policies", "role_assignments": []}
