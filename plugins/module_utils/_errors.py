@@ -162,8 +162,11 @@ def _credential_error(error, where, options):
         return KeyVaultError('auth', 'could not get a token for %s as %s: the managed identity endpoint failed the token request, '
                                      'also when retried (%s)' % (where, options.identity_description(), text))
     if 'IMDS' in text or 'no response from the' in text:
-        return KeyVaultError('auth', 'could not get a token for %s as %s: the managed identity endpoint did not answer (%s). '
-                                     'Is this an Azure VM with a managed identity?' % (where, options.identity_description(), text))
+        hint = 'Is this an Azure VM with a managed identity?'
+        if options.auth_source == 'managed_identity':
+            hint += ' Elsewhere use auth_source: cli (signed in with az login) or auto'
+        return KeyVaultError('auth', 'could not get a token for %s as %s: the managed identity endpoint did not answer (%s). %s' % (
+            where, options.identity_description(), text, hint))
     return KeyVaultError('auth', 'could not get a token for %s as %s (%s)' % (where, options.identity_description(), text))
 
 

@@ -58,6 +58,7 @@ def test_identity_endpoint_unreachable(connection_failures):
     message = connection_failures.messages['no-identity-endpoint']
     assert 'as the user-assigned managed identity with client_id' in message
     assert 'the managed identity endpoint did not answer' in message
+    assert message.endswith('Is this an Azure VM with a managed identity? Elsewhere use auth_source: cli (signed in with az login) or auto')
 
 
 def test_unsupported_api_version(connection_failures, localvault):

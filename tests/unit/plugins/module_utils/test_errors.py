@@ -141,6 +141,12 @@ class TestCredentialErrors:
         assert translated.kind == 'auth'
         assert translated.message.startswith('could not get a token for vault %s as the user-assigned managed identity with object_id 0b-1: '
                                              'the managed identity endpoint did not answer' % VAULT)
+        assert translated.message.endswith('Is this an Azure VM with a managed identity? Elsewhere use auth_source: cli (signed in with az login) or auto')
+
+    def test_imds_unreachable_in_the_default_chain_suggests_no_other_source(self):
+        error = CredentialUnavailableError('DefaultAzureCredential failed to retrieve a token. ManagedIdentityCredential: no response from the IMDS endpoint.')
+        translated = translate_error(error, self.options(auth_source='auto'), VAULT, "secret 'db'", 'secrets/get')
+        assert translated.message.endswith('Is this an Azure VM with a managed identity?')
 
     def test_identity_not_assigned(self):
         error = CredentialUnavailableError('ManagedIdentityCredential authentication unavailable. No identity has been assigned to this '
