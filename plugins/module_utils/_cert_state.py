@@ -31,7 +31,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import
     policy_from_sdk,
     with_service_defaults,
 )
-from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState, deleted_fields
+from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState, object_result
 from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 
@@ -217,36 +217,14 @@ def policy_to_result(policy):
 
 
 def to_result(state, deleted=None):
-    """The dictionary the modules return for a certificate version; never includes key material.
+    """The dictionary the modules return for a certificate version (see object_result); never includes key material.
 
     ``deleted`` is the SDK's DeletedCertificate when the certificate is deleted.
     """
     if state is None:
         return {}
-    description = {
-        'name': state.name,
-        'id': state.id,
-        'version': state.version,
-        'thumbprint': state.thumbprint,
-        'x5t': state.x5t,
-        'subject': state.subject,
-        'sans': state.sans or {},
-        'not_before': format_timestamp(state.not_before),
-        'expires': format_timestamp(state.expires),
-        'enabled': state.enabled,
-        'tags': state.tags or {},
-        'created': format_timestamp(state.created),
-        'updated': format_timestamp(state.updated),
-        'recovery_level': state.recovery_level,
-        'recoverable_days': state.recoverable_days,
-        'secret_id': state.secret_id,
-        'key_id': state.key_id,
-        'pending': state.issued is False,
-        'policy': policy_to_result(state.policy),
-    }
-    if deleted is not None:
-        description.update(deleted_fields(deleted))
-    return description
+    return object_result(state, deleted, thumbprint=state.thumbprint, x5t=state.x5t, subject=state.subject, sans=state.sans or {},
+                         secret_id=state.secret_id, pending=state.issued is False, policy=policy_to_result(state.policy))
 
 
 def diff_view(state, lifecycle='present', new_version=False):

@@ -2,7 +2,7 @@
 # Copyright: Contributors to the keyvault.azure collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What SecretState and CertificateState share: a value object of named fields, and the result fields of a deleted object.
+"""What SecretState and CertificateState share: a value object of named fields, and the flat shape of their results.
 
 For internal collection use only: names and behaviour may change without notice.
 """
@@ -58,3 +58,24 @@ def deleted_fields(deleted):
         'deleted_on': format_timestamp(datetime_to_timestamp(deleted_on)),
         'scheduled_purge_date': format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)),
     }
+
+
+# The fields every object result has, straight from the state: one flat level for the object and its version's attributes.
+COMMON_RESULT_FIELDS = ('name', 'id', 'version', 'enabled', 'tags', 'key_id', 'recovery_level', 'recoverable_days')
+TIME_RESULT_FIELDS = ('not_before', 'expires', 'created', 'updated')
+
+
+def object_result(state, deleted=None, **specific):
+    """The dictionary modules return for a secret or certificate version: the common fields, ``specific`` ones, times in ISO 8601.
+
+    ``deleted`` is the SDK's DeletedSecret or DeletedCertificate when the object is deleted. None gives ``{}``.
+    """
+    if state is None:
+        return {}
+    result = dict((field, getattr(state, field)) for field in COMMON_RESULT_FIELDS)
+    result['tags'] = state.tags or {}
+    result.update((field, format_timestamp(getattr(state, field))) for field in TIME_RESULT_FIELDS)
+    result.update(specific)
+    if deleted is not None:
+        result.update(deleted_fields(deleted))
+    return result

@@ -13,7 +13,7 @@ their attributes, so tests can hand in simple stand-ins.
 import collections
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
-from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState, deleted_fields
+from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState, object_result
 from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp, parse_timestamp
 
@@ -183,30 +183,10 @@ def present_diff(current, after, plan):
 
 
 def to_result(state, deleted=None):
-    """The dictionary plugins return for a secret; never includes the value.
+    """The dictionary plugins return for a secret (see object_result); never includes the value.
 
     ``deleted`` is the SDK's DeletedSecret when the secret is deleted.
     """
     if state is None:
         return {}
-    description = {
-        'name': state.name,
-        'id': state.id,
-        'version': state.version,
-        'content_type': state.content_type,
-        'tags': state.tags or {},
-        'managed': bool(state.managed),
-        'key_id': state.key_id,
-        'attributes': {
-            'enabled': state.enabled,
-            'not_before': format_timestamp(state.not_before),
-            'expires': format_timestamp(state.expires),
-            'created': format_timestamp(state.created),
-            'updated': format_timestamp(state.updated),
-            'recovery_level': state.recovery_level,
-            'recoverable_days': state.recoverable_days,
-        },
-    }
-    if deleted is not None:
-        description.update(deleted_fields(deleted))
-    return description
+    return object_result(state, deleted, content_type=state.content_type, managed=bool(state.managed))

@@ -175,6 +175,8 @@ RETURN = r"""
 secret:
   description:
     - The secret after the task (predicted in check mode), without its value. Empty after O(state=absent).
+    - The current version's attributes (RV(secret.enabled), RV(secret.expires)...) are keys of this dictionary, as in the
+      results of M(keyvault.azure.secret_info), M(keyvault.azure.certificate) and M(keyvault.azure.certificate_info).
     - In check mode, RV(secret.id) and RV(secret.version) of a version still to be created are V(null).
   returned: always
   type: dict
@@ -207,38 +209,34 @@ secret:
       description: For a secret backing a certificate, the id of the certificate's key.
       type: str
       sample: null
-    attributes:
-      description: Attributes of the current version. Times are ISO 8601 in UTC.
-      type: dict
-      contains:
-        enabled:
-          description: Whether the version can be read.
-          type: bool
-          sample: true
-        not_before:
-          description: Start of validity, if set.
-          type: str
-          sample: null
-        expires:
-          description: Expiry, if set.
-          type: str
-          sample: "2030-12-31T23:59:59Z"
-        created:
-          description: When the version was created.
-          type: str
-          sample: "2026-01-15T10:20:30Z"
-        updated:
-          description: When the version was last updated.
-          type: str
-          sample: "2026-01-15T10:20:30Z"
-        recovery_level:
-          description: The vault's deletion recovery level for the secret.
-          type: str
-          sample: Recoverable+Purgeable
-        recoverable_days:
-          description: Days a deleted secret stays recoverable.
-          type: int
-          sample: 90
+    enabled:
+      description: Whether the current version can be read.
+      type: bool
+      sample: true
+    not_before:
+      description: Start of validity of the current version, if set. Times are ISO 8601 in UTC.
+      type: str
+      sample: null
+    expires:
+      description: Expiry of the current version, if set.
+      type: str
+      sample: "2030-12-31T23:59:59Z"
+    created:
+      description: When the current version was created.
+      type: str
+      sample: "2026-01-15T10:20:30Z"
+    updated:
+      description: When the current version was last updated.
+      type: str
+      sample: "2026-01-15T10:20:30Z"
+    recovery_level:
+      description: The vault's deletion recovery level for the secret.
+      type: str
+      sample: Recoverable+Purgeable
+    recoverable_days:
+      description: Days a deleted secret stays recoverable.
+      type: int
+      sample: 90
 value:
   description:
     - The value of the secret after the task. The task's output is hidden when this is returned.

@@ -113,6 +113,8 @@ secret:
   description:
     - The secret read with O(name), without its value. For a deleted secret, also when it was deleted and when it
       will be purged.
+    - The version's attributes (RV(secret.enabled), RV(secret.expires)...) are keys of this dictionary, the same shape
+      M(keyvault.azure.secret) returns.
   returned: when O(name) is set and O(list_versions=false)
   type: dict
   contains:
@@ -144,13 +146,34 @@ secret:
       description: For a secret backing a certificate, the id of the certificate's key.
       type: str
       sample: null
-    attributes:
-      description:
-        - Attributes of the version (enabled, not_before, expires, created, updated, recovery_level, recoverable_days),
-          as returned by M(keyvault.azure.secret). Times are ISO 8601 in UTC.
-      type: dict
-      sample: {enabled: true, not_before: null, expires: null, created: "2026-01-15T10:20:30Z",
-               updated: "2026-01-15T10:20:30Z", recovery_level: Recoverable+Purgeable, recoverable_days: 90}
+    enabled:
+      description: Whether the version can be read.
+      type: bool
+      sample: true
+    not_before:
+      description: Start of validity of the version, if set. Times are ISO 8601 in UTC.
+      type: str
+      sample: null
+    expires:
+      description: Expiry of the version, if set.
+      type: str
+      sample: "2030-12-31T23:59:59Z"
+    created:
+      description: When the version was created.
+      type: str
+      sample: "2026-01-15T10:20:30Z"
+    updated:
+      description: When the version was last updated.
+      type: str
+      sample: "2026-01-15T10:20:30Z"
+    recovery_level:
+      description: The vault's deletion recovery level for the secret.
+      type: str
+      sample: Recoverable+Purgeable
+    recoverable_days:
+      description: Days a deleted secret stays recoverable.
+      type: int
+      sample: 90
     recovery_id:
       description: Id to recover the deleted secret with.
       type: str
@@ -186,8 +209,13 @@ secrets:
       tags: {app: shop}
       managed: false
       key_id: null
-      attributes: {enabled: true, not_before: null, expires: null, created: "2026-01-15T10:20:30Z",
-                   updated: "2026-01-15T10:20:30Z", recovery_level: Recoverable+Purgeable, recoverable_days: 90}
+      enabled: true
+      not_before: null
+      expires: null
+      created: "2026-01-15T10:20:30Z"
+      updated: "2026-01-15T10:20:30Z"
+      recovery_level: Recoverable+Purgeable
+      recoverable_days: 90
 retries:
   description:
     - How many requests the task sent again, after throttling (HTTP 429), a server error or a broken connection.
@@ -230,7 +258,7 @@ def read(vault):
     if params['list_versions']:
         return dict(secrets=listed_results(vault, 'secrets/list', 'versions of ' + label, lambda: client.list_properties_of_secret_versions(name),
                                            wanted_tags, lambda p: to_result(state_from_properties(p)),
-                                           lambda d: d['attributes']['created'] or ''))
+                                           lambda d: d['created'] or ''))
     if name:
         if params['version']:
             label = "secret '%s' version %s" % (name, params['version'])

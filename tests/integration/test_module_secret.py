@@ -83,7 +83,7 @@ def test_create(present_cases, vault):
     assert secret.properties.not_before == datetime.datetime(2026, 1, 1, tzinfo=UTC)
     assert len(versions_of(vault, names['create'])) == 1
     returned = run.result('cases step 2', 'create')['secret']
-    assert (returned['version'], returned['attributes']['expires']) == (secret.properties.version, '2031-05-01T10:00:00Z')
+    assert (returned['version'], returned['expires']) == (secret.properties.version, '2031-05-01T10:00:00Z')
     assert run.result('cases step 1', 'create')['secret']['version'] is None
 
 

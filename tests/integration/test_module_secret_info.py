@@ -63,7 +63,7 @@ def test_without_value_the_result_is_shown(info_cases):
     secret = result['secret']
     assert (secret['name'], secret['version'], secret['content_type'], secret['tags']['role']) == (
         names['app'], versions['second'].properties.version, 'text/plain', 'app')
-    assert secret['attributes']['enabled'] is True
+    assert secret['enabled'] is True
 
 
 def test_lists_filtered_by_tags(info_cases):

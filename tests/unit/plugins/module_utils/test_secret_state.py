@@ -212,7 +212,9 @@ class TestFromSdk:
         assert (current_state.value, current_state.expires, current_state.tags) == ('hunter2-value', 1893456000, {'a': 'b'})
         description = state.to_result(current_state)
         assert 'hunter2-value' not in repr(description)
-        assert description['attributes'] == {
+        # One flat level, like a certificate's result: the version's attributes sit next to its name and id.
+        assert dict((key, description[key]) for key in ('enabled', 'not_before', 'expires', 'created', 'updated', 'recovery_level',
+                                                        'recoverable_days')) == {
             'enabled': True, 'not_before': None, 'expires': '2030-01-01T00:00:00Z', 'created': '2026-01-01T00:00:00Z',
             'updated': '2026-01-02T00:00:00Z', 'recovery_level': 'Recoverable+Purgeable', 'recoverable_days': 90}
         assert (description['tags'], description['managed'], description['version']) == ({'a': 'b'}, False, 'b' * 32)
