@@ -15,7 +15,9 @@ options:
       - Only the scheme, host and port are used; the URL must use C(https).
       - Mutually exclusive with O(vault_name).
       - Modules fall back to the environment variable E(ANSIBLE_KEYVAULT_URL).
+      - The aliases are the names azure.azcollection's key vault modules give this option.
     type: str
+    aliases: [keyvault_uri, vault_uri]
   vault_name:
     description:
       - Name of the key vault. The URL is built from the name and the DNS suffix of O(cloud).
@@ -99,9 +101,18 @@ options:
       - Modules fall back to the environment variable E(ANSIBLE_KEYVAULT_PROXY).
     type: str
 notes:
-  - Modules take each connection and authentication option from the task (or from C(module_defaults) for the
-    C(group/keyvault.azure.all) action group) and, when it is not set there, from its E(ANSIBLE_KEYVAULT_*)
-    environment variable on the managed host, then use the documented default.
+  - "Modules and lookups take each connection and authentication option from the first of these places that sets it:
+    (1) the task: a module's arguments, including C(module_defaults) for the C(group/keyvault.azure.all) action group,
+    or a lookup's keyword arguments; (2) the Ansible variable C(ansible_keyvault_<option>), for example
+    C(ansible_keyvault_vault_url) in C(group_vars), templated on the controller; (3) the environment variable
+    E(ANSIBLE_KEYVAULT_*) named in the option's description, on the managed host for a module and on the controller
+    for a lookup; (4) for lookups only, the C([keyvault_azure]) section of C(ansible.cfg); (5) the documented default."
+  - Modules do not read C(ansible.cfg), the controller's configuration, because it would have to take precedence over the
+    managed host's environment, against Ansible's order. Set such defaults as C(ansible_keyvault_*) variables instead;
+    they serve modules and lookups alike.
+  - Of mutually exclusive options (O(vault_url) and O(vault_name); O(client_id), O(object_id) and O(resource_id);
+    O(client_secret) and O(client_certificate_path)), one set in the task hides the others' C(ansible_keyvault_*)
+    variables.
 """
 
     # Extra sources lookups (and other controller-side plugins) read the same options from.
@@ -203,9 +214,4 @@ options:
         key: proxy
     vars:
       - name: ansible_keyvault_proxy
-notes:
-  - Lookups take each connection and authentication option from, in order of precedence, the lookup's own
-    keyword arguments, the Ansible variable C(ansible_keyvault_<option>), the environment variable
-    E(ANSIBLE_KEYVAULT_*) of the controller, the C([keyvault_azure]) section of C(ansible.cfg), and last the
-    documented default.
 """

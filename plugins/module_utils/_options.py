@@ -47,14 +47,60 @@ ENV_VARS = {
     'vault_name': 'ANSIBLE_KEYVAULT_NAME',
 }
 
+# Other names of options, where azure.azcollection's key vault modules call the same thing differently
+# (azure_rm_keyvaultsecret: keyvault_uri; azure_rm_keyvaultsecret_info and the certificate modules: vault_uri).
+ALIASES = {
+    'vault_url': ['keyvault_uri', 'vault_uri'],
+}
+
+# Options of which at most one may be set: one set at a higher level of precedence hides the others at lower levels.
+EXCLUSIVE_GROUPS = (VAULT_EXCLUSIVE,) + AUTH_EXCLUSIVE
+
 
 def env_var_for(option):
     """The ANSIBLE_KEYVAULT_* environment variable an option falls back to."""
     return ENV_VARS.get(option, 'ANSIBLE_KEYVAULT_' + option.upper())
 
 
+def variable_for(option):
+    """The Ansible variable (ansible_keyvault_*) an option is taken from when the task or lookup does not set it."""
+    return 'ansible_keyvault_' + option
+
+
+def options_given(arguments):
+    """The connection and auth options set in ``arguments`` (task arguments or lookup keywords), aliases resolved."""
+    given = {}
+    for option in OPTION_NAMES:
+        for name in [option] + ALIASES.get(option, []):
+            if _is_set(arguments.get(name)):
+                given[option] = arguments[name]
+                break
+    return given
+
+
+def hidden_by(given):
+    """The options whose values at lower levels of precedence ``given`` (option names to values) overrides.
+
+    These are the options it sets and the other members of their exclusive groups: a task naming vault_name is not
+    handed an ansible_keyvault_vault_url variable to conflict with.
+    """
+    hidden = set(name for name, value in given.items() if _is_set(value))
+    for group in EXCLUSIVE_GROUPS:
+        if hidden.intersection(group):
+            hidden.update(group)
+    return hidden
+
+
+def lower_level_options(given, lower):
+    """The options of ``lower`` that fill the gaps ``given`` leaves (both map option names to values)."""
+    hidden = hidden_by(given)
+    return dict((name, value) for name, value in lower.items() if name in OPTION_NAMES and name not in hidden and _is_set(value))
+
+
 def _spec(option_type, default=None, choices=None, no_log=None, option=None):
     entry = dict(type=option_type, fallback=(env_fallback, [env_var_for(option)]))
+    if option in ALIASES:
+        entry['aliases'] = list(ALIASES[option])
     if default is not None:
         entry['default'] = default
     if choices is not None:
@@ -97,8 +143,8 @@ OPTION_NAMES = tuple(CONNECTION_ARGUMENT_SPEC)
 
 
 def _exclusive_message(names):
-    env_names = ', '.join(env_var_for(name) for name in names)
-    return 'parameters are mutually exclusive: %s (also check the environment variables %s)' % ('|'.join(names), env_names)
+    return 'parameters are mutually exclusive: %s (also check the variables %s and the environment variables %s)' % (
+        '|'.join(names), ', '.join(variable_for(name) for name in names), ', '.join(env_var_for(name) for name in names))
 
 
 def checked_vault_url(url, cloud=None):
@@ -144,7 +190,7 @@ class ConnectionOptions(object):
     the client factory uses to build each credential and client once per process.
     """
 
-    def __init__(self, values, token_sharing=None):
+    def __init__(self, values, token_sharing=None, plugin_type='module'):
         given = [name for name in VAULT_EXCLUSIVE if _is_set(values.get(name))]
         if len(given) > 1:
             raise KeyVaultInputError(_exclusive_message(given))
@@ -181,11 +227,12 @@ class ConnectionOptions(object):
         self.federated_token_file = values.get('federated_token_file') or None
         # Set by controller-side plugins only (plugin_utils._shared_tokens.TokenSharing).
         self.token_sharing = token_sharing
+        # 'module' or 'lookup': where the settings could have come from, for messages.
+        self.plugin_type = plugin_type
 
     def require_vault_url(self):
         if not self.vault_url:
-            raise KeyVaultInputError('no vault given: set vault_url or vault_name (or the environment variable %s or %s)'
-                                     % (env_var_for('vault_url'), env_var_for('vault_name')))
+            raise KeyVaultInputError('no vault given: set vault_url or vault_name %s' % _VAULT_PLACES[self.plugin_type])
         return self.vault_url
 
     @property
@@ -208,6 +255,17 @@ class ConnectionOptions(object):
     def identity_description(self):
         """Who the plugin authenticates as, for error messages."""
         return AUTH_SOURCE_REGISTRY[self.auth_source].identity(self)
+
+
+# Every place a vault can be set, in order of precedence (the connection doc fragment's notes).
+_VAULT_PLACES = {
+    'module': 'in the task, in module_defaults (group/keyvault.azure.all), as the variable %s or %s, or in the environment '
+              'variable %s or %s of the managed host' % (variable_for('vault_url'), variable_for('vault_name'), env_var_for('vault_url'),
+                                                         env_var_for('vault_name')),
+    'lookup': 'as a keyword of the lookup, as the variable %s or %s, in the environment variable %s or %s, or in ansible.cfg '
+              '(vault_url or vault_name in [keyvault_azure])' % (variable_for('vault_url'), variable_for('vault_name'),
+                                                                  env_var_for('vault_url'), env_var_for('vault_name')),
+}
 
 
 def _bounded_number(values, option, default, minimum):

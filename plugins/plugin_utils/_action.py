@@ -6,6 +6,10 @@
 
 For internal collection use only: names and behaviour may change without notice.
 
+Connection and auth options the task leaves unset (after module_defaults) are taken from the
+``ansible_keyvault_*`` variables, templated here on the controller, as the lookups take them; the
+module then falls back to its ``ANSIBLE_KEYVAULT_*`` environment variables on the managed host.
+
 A module cannot mark its own result as sensitive; an action plugin can. When the module's result
 carries a ``value``, the whole result is flagged like a ``no_log`` task: callbacks show it censored
 at every verbosity, while ``register`` still gets the value.
@@ -19,6 +23,7 @@ wrote and changes nothing. Different objects still converge in parallel.
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES, lower_level_options, options_given, variable_for
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 
@@ -38,23 +43,37 @@ class KeyVaultAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(KeyVaultAction, self).run(tmp, task_vars)
+        module_args = self.module_args(task_vars or {})
         run_cache = this_run().cache if self.CONVERGES and not self._task.check_mode else None
         if run_cache is None:
-            module_result = self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)
+            module_result = self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
         else:
-            with run_cache.locked('converge', self.object_key()):
-                module_result = self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)
+            with run_cache.locked('converge', self.object_key(module_args)):
+                module_result = self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
         result = merge_hash(result, module_result)
         self._remove_tmp_path(self._connection._shell.tmpdir)
         if any(key in result for key in self.SENSITIVE_KEYS):
             result['_ansible_no_log'] = True
         return result
 
-    def object_key(self):
+    def module_args(self, task_vars):
+        """The task's arguments, with the connection options it leaves unset taken from ``ansible_keyvault_*`` variables.
+
+        Only the variables of options the task does not set are templated, so an unused variable cannot fail the task.
+        """
+        args = dict(self._task.args)
+        given = options_given(args)
+        wanted = dict((option, task_vars[variable_for(option)]) for option in OPTION_NAMES
+                      if variable_for(option) in task_vars and option not in given)
+        if wanted:
+            args.update(lower_level_options(given, self._templar.template(wanted)))
+        return args
+
+    def object_key(self, args):
         """The object the task converges, as far as the controller can tell.
 
-        A vault that the task does not name comes from each host's environment; such tasks share a key per
-        object name, which at worst serializes hosts that write to different vaults.
+        A vault that neither the task nor a variable names comes from each host's environment; such tasks share a
+        key per object name, which at worst serializes hosts that write to different vaults.
         """
-        args = self._task.args
-        return [self.MODULE, args.get('vault_url') or args.get('vault_name') or '', args.get('name')]
+        given = options_given(args)
+        return [self.MODULE, given.get('vault_url') or given.get('vault_name') or '', args.get('name')]

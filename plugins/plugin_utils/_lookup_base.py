@@ -19,7 +19,7 @@ from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
-from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES, ConnectionOptions
+from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES, ConnectionOptions, hidden_by, options_given, variable_for
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
@@ -78,12 +78,17 @@ class KeyVaultLookupBase(LookupBase):
     def load_options(self, variables, keywords):
         """set_options, refusing keyword arguments the lookup does not know (Ansible would ignore them).
 
-        Ansible hands lookups their ``ansible_keyvault_*`` variables untemplated, so they are templated here.
+        Ansible hands lookups their ``ansible_keyvault_*`` variables untemplated, so they are templated here. The variables
+        of options a keyword sets, or hides by setting another member of their exclusive group, are left out (see
+        module_utils._options.hidden_by), as the modules' action plugin does.
         """
-        unknown = sorted(set(keywords) - set(self.option_definitions))
+        known = set(self.option_definitions)
+        known.update(alias for option in self.option_definitions.values() for alias in option.get('aliases', []))
+        unknown = sorted(set(keywords) - known)
         if unknown:
             raise AnsibleLookupError('%s does not know the option(s) %s' % (self.ansible_name, ', '.join(unknown)))
-        names = set(source['name'] for option in self.option_definitions.values() for source in option.get('vars', []))
+        hidden = set(variable_for(option) for option in hidden_by(options_given(keywords)))
+        names = set(source['name'] for option in self.option_definitions.values() for source in option.get('vars', [])) - hidden
         option_variables = dict((name, value) for name, value in (variables or {}).items() if name in names)
         if self._templar is not None:
             option_variables = self._templar.template(option_variables)
@@ -109,7 +114,8 @@ class KeyVaultLookupBase(LookupBase):
     def connection_options(self):
         token_sharing = this_run().tokens if self.get_option('token_cache') else None
         try:
-            return ConnectionOptions(dict((name, self.get_option(name)) for name in OPTION_NAMES), token_sharing=token_sharing)
+            return ConnectionOptions(dict((name, self.get_option(name)) for name in OPTION_NAMES), token_sharing=token_sharing,
+                                     plugin_type='lookup')
         except KeyVaultInputError as error:
             raise AnsibleLookupError(str(error))
 

@@ -54,7 +54,7 @@ def lookups(playbook, localvault, vault):
         lookup_fact('json', 'values', lookup(names['json'], as_json=True)),
         lookup_fact('not json', 'values', lookup(names['one'], as_json=True), ignore_errors=True),
         lookup_fact('template', 'values', lookup(names['template'])),
-        lookup_fact('unknown option', 'values', lookup(names['one'], vault_uri='https://x.vault.azure.net'), ignore_errors=True),
+        lookup_fact('unknown option', 'values', lookup(names['one'], secret='not-an-option-here'), ignore_errors=True),
         {'name': 'unsafe value used in a template', 'ansible.builtin.set_fact': {'line': 'secret: {{ values[0] }}'}},
         counters_task('after all', localvault),
     ]
@@ -107,7 +107,7 @@ def test_values_are_never_templated(lookups):
 
 def test_unknown_options_are_refused(lookups):
     run = lookups.run
-    assert 'keyvault.azure.secret does not know the option(s) vault_uri' in run['unknown option']['msg']
+    assert 'keyvault.azure.secret does not know the option(s) secret' in run['unknown option']['msg']
 
 
 def test_lookups_never_write(lookups):

@@ -64,12 +64,26 @@ class TestOptionSources:
             lookup.connection_options()
 
     def test_unknown_keyword_is_refused(self, lookup):
-        with pytest.raises(AnsibleLookupError, match='keyvault.azure.secret does not know the option\\(s\\) vault_uri'):
-            lookup.run(['db'], variables={}, vault_uri='https://x.vault.azure.net')
+        with pytest.raises(AnsibleLookupError, match='keyvault.azure.secret does not know the option\\(s\\) vault'):
+            lookup.run(['db'], variables={}, vault='https://x.vault.azure.net')
+
+    def test_azure_collection_name_of_the_vault_url_is_an_alias(self, lookup):
+        lookup.load_options({}, {'vault_uri': 'https://x.vault.azure.net'})
+        assert lookup.connection_options().vault_url == 'https://x.vault.azure.net'
+
+    def test_a_keyword_hides_the_variables_of_its_exclusive_partners(self, lookup):
+        lookup.load_options({'ansible_keyvault_vault_url': 'https://from-vars.vault.azure.net', 'ansible_keyvault_object_id': 'o-1'},
+                            {'vault_name': 'shopvault', 'client_id': 'c-1'})
+        options = lookup.connection_options()
+        assert (options.vault_url, options.client_id, options.object_id) == ('https://shopvault.vault.azure.net', 'c-1', None)
 
     def test_terms_need_a_vault_unless_they_are_ids(self, lookup):
-        with pytest.raises(AnsibleLookupError, match='no vault given: set vault_url or vault_name .*, or give full secret ids'):
+        with pytest.raises(AnsibleLookupError) as raised:
             lookup.run(['db'], variables={})
+        assert str(raised.value) == (
+            'no vault given: set vault_url or vault_name as a keyword of the lookup, as the variable ansible_keyvault_vault_url or '
+            'ansible_keyvault_vault_name, in the environment variable ANSIBLE_KEYVAULT_URL or ANSIBLE_KEYVAULT_NAME, or in ansible.cfg '
+            '(vault_url or vault_name in [keyvault_azure]), or give full secret ids')
 
     def test_bad_term_fails_before_any_request(self, lookup):
         with pytest.raises(AnsibleLookupError, match="invalid secret name 'bad_name'"):

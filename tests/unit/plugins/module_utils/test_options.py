@@ -15,6 +15,8 @@ from ansible_collections.keyvault.azure.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
     ConnectionOptions,
     env_var_for,
+    lower_level_options,
+    options_given,
 )
 
 
@@ -39,6 +41,7 @@ class TestDocsMatchSpec:
             assert docs[name]['type'] == spec['type'], name
             assert docs[name].get('default') == spec.get('default'), name
             assert docs[name].get('choices') == spec.get('choices'), name
+            assert docs[name].get('aliases') == spec.get('aliases'), name
 
     def test_module_docs_name_the_environment_fallback(self):
         docs = documented('DOCUMENTATION')
@@ -133,14 +136,19 @@ class TestVault:
     def test_url_and_name_are_exclusive_and_the_message_names_the_variables(self):
         with pytest.raises(KeyVaultInputError) as raised:
             options(vault_url='https://a.vault.azure.net', vault_name='b')
-        assert str(raised.value) == ('parameters are mutually exclusive: vault_url|vault_name '
-                                     '(also check the environment variables ANSIBLE_KEYVAULT_URL, ANSIBLE_KEYVAULT_NAME)')
+        assert str(raised.value) == ('parameters are mutually exclusive: vault_url|vault_name (also check the variables '
+                                     'ansible_keyvault_vault_url, ansible_keyvault_vault_name and the environment variables '
+                                     'ANSIBLE_KEYVAULT_URL, ANSIBLE_KEYVAULT_NAME)')
 
     def test_a_vault_is_only_required_when_asked(self):
         no_vault = options()
         assert no_vault.vault_url is None
-        with pytest.raises(KeyVaultInputError, match='no vault given: set vault_url or vault_name'):
+        with pytest.raises(KeyVaultInputError) as raised:
             no_vault.require_vault_url()
+        assert str(raised.value) == (
+            'no vault given: set vault_url or vault_name in the task, in module_defaults (group/keyvault.azure.all), as the variable '
+            'ansible_keyvault_vault_url or ansible_keyvault_vault_name, or in the environment variable ANSIBLE_KEYVAULT_URL or '
+            'ANSIBLE_KEYVAULT_NAME of the managed host')
 
     @pytest.mark.parametrize('option, value, message', [
         ('timeout', 0, 'timeout must be at least 1'),
@@ -213,3 +221,18 @@ class TestAuth:
         assert options(client_id='a').credential_key() != options(client_id='b').credential_key()
         assert options(timeout=5).credential_key() == options(timeout=9).credential_key()
         assert options(timeout=5).client_key() != options(timeout=9).client_key()
+
+
+class TestLowerLevels:
+
+    def test_aliases_count_as_the_option(self):
+        assert options_given({'vault_uri': 'https://a.vault.azure.net', 'name': 'db'}) == {'vault_url': 'https://a.vault.azure.net'}
+        assert options_given({'keyvault_uri': 'https://a.vault.azure.net'}) == {'vault_url': 'https://a.vault.azure.net'}
+
+    def test_unset_options_are_filled_but_set_ones_and_their_exclusive_partners_are_not(self):
+        lower = {'vault_url': 'https://v.vault.azure.net', 'timeout': 5, 'client_id': 'c', 'client_secret': 's', 'proxy': '', 'name': 'x'}
+        taken = lower_level_options({'vault_name': 'shop', 'resource_id': '/r', 'timeout': 9}, lower)
+        assert taken == {'client_secret': 's'}
+
+    def test_nothing_given_takes_every_set_option(self):
+        assert lower_level_options({}, {'vault_name': 'shop', 'retries': 0, 'ca_cert': None}) == {'vault_name': 'shop', 'retries': 0}
