@@ -12,3 +12,4 @@ class ActionModule(KeyVaultAction):
 
     MODULE = 'keyvault.azure.secret'
     CONVERGES = True
+    NAME_OPTIONS = ('name', 'secret_name')

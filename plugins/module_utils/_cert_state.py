@@ -18,6 +18,7 @@ import textwrap
 
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import parse_der_certificate
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import (
+    CONTENT_TYPES,
     IMPORT_REISSUE_FIELDS,
     POLICY_FIELDS,
     REISSUE_FIELDS,
@@ -207,10 +208,15 @@ def policy_of_imported(description):
 
 
 def policy_to_result(policy):
-    """A policy as the modules return it: the option names, the fields the vault knows about."""
+    """A policy as the modules return it: the option names, the fields the vault knows about.
+
+    The content type is reported as the vault names it (the MIME type), the same form the backing secret's
+    content_type has in a secret's result.
+    """
     if not policy:
         return {}
     described = dict((field, policy.get(field)) for field in POLICY_FIELDS)
+    described['content_type'] = CONTENT_TYPES.get(described['content_type'], described['content_type'])
     if described['lifetime_actions'] is not None:
         described['lifetime_actions'] = [dict(action) for action in described['lifetime_actions']]
     return described

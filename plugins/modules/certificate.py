@@ -137,10 +137,13 @@ options:
     description:
       - The format of the backing secret that holds the certificate and its key; V(PKCS12) (the service's default) or
         V(PEM) (the unencrypted PKCS#8 key followed by the certificates).
+      - Azure's own names for them, the MIME types V(application/x-pkcs12) and V(application/x-pem-file), are accepted
+        too and mean the same. Results report the MIME type (RV(certificate.policy.content_type)), as the vault, the
+        backing secret's C(content_type) and the Azure CLI do.
       - With O(certificate) or O(certificate_file), the format the material is imported in (the module converts it);
         by default the format of the existing certificate, or else the format of the given material.
     type: str
-    choices: [PEM, PKCS12]
+    choices: [PEM, PKCS12, application/x-pem-file, application/x-pkcs12]
   issuer:
     description:
       - V(Self) for a self-signed certificate (the service's default), V(Unknown) to get a certificate signing request
@@ -228,7 +231,9 @@ options:
       - The subject, subject alternative names, key, EKUs, key usages and validity come from the certificate itself,
         so the options and O(policy) fields for them cannot be used with an import.
       - Key Vault does not import an expired certificate; the module refuses one before sending anything.
+      - The alias C(cert_data) is azure.azcollection's name for this option.
     type: str
+    aliases: [cert_data]
   certificate_file:
     description:
       - Path, on the managed host, of a PEM bundle or a PKCS#12 file (binary or base64) to import. See O(certificate).
@@ -428,6 +433,8 @@ certificate:
       description:
         - The certificate's policy, with the option names of this module, plus C(upns) and C(uris) (subject alternative
           names), C(certificate_type) and C(certificate_transparency) (of the issuer).
+        - C(content_type) is the MIME type, V(application/x-pkcs12) or V(application/x-pem-file), whichever name the
+          task used.
       type: dict
       sample:
         subject: CN=www.example.com
@@ -444,7 +451,7 @@ certificate:
         ekus: [1.3.6.1.5.5.7.3.1, 1.3.6.1.5.5.7.3.2]
         key_usage: [digitalSignature, keyEncipherment]
         validity_in_months: 12
-        content_type: PEM
+        content_type: application/x-pem-file
         issuer: Self
         certificate_type: null
         certificate_transparency: null
@@ -763,7 +770,7 @@ def main():
             curve=dict(type='str', choices=['P-256', 'P-384', 'P-521', 'P-256K']),
             exportable=dict(type='bool'),
             reuse_key=dict(type='bool', no_log=False),
-            content_type=dict(type='str', choices=['PEM', 'PKCS12']),
+            content_type=dict(type='str', choices=['PEM', 'PKCS12', 'application/x-pem-file', 'application/x-pkcs12']),
             issuer=dict(type='str'),
             ekus=dict(type='list', elements='str'),
             key_usage=dict(type='list', elements='str', choices=list(KEY_USAGES), no_log=False),
@@ -783,7 +790,7 @@ def main():
             renew_before_expiry_days=dict(type='int'),
             renew_at_percentage=dict(type='int'),
             force=dict(type='bool', default=False),
-            certificate=dict(type='str', no_log=True),
+            certificate=dict(type='str', no_log=True, aliases=['cert_data']),
             certificate_file=dict(type='path'),
             password=dict(type='str', no_log=True),
             wait=dict(type='bool', default=True),

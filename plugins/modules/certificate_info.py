@@ -55,7 +55,9 @@ options:
   deleted:
     description:
       - Look at deleted certificates, that is the deleted certificate O(name), or all deleted certificates without O(name).
+      - The alias C(show_deleted_certificate) is azure.azcollection's name for this option.
     type: bool
+    aliases: [show_deleted_certificate]
     default: false
   include_pending:
     description:
@@ -216,7 +218,8 @@ certificate:
     policy:
       description: The certificate's policy, as returned by M(keyvault.azure.certificate).
       type: dict
-      sample: {subject: CN=www.example.com, key_type: RSA, key_size: 2048, content_type: PEM, issuer: Self, validity_in_months: 12}
+      sample: {subject: CN=www.example.com, key_type: RSA, key_size: 2048, content_type: application/x-pem-file, issuer: Self,
+               validity_in_months: 12}
     recovery_id:
       description: Id to recover the deleted certificate with.
       type: str
@@ -377,7 +380,7 @@ def main():
             name=dict(type='str'),
             version=dict(type='str'),
             list_versions=dict(type='bool', default=False),
-            deleted=dict(type='bool', default=False),
+            deleted=dict(type='bool', default=False, aliases=['show_deleted_certificate']),
             include_pending=dict(type='bool', default=False),
             tags=dict(type='dict'),
             include_pem=dict(type='bool', default=False),

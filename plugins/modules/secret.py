@@ -48,7 +48,9 @@ options:
   name:
     description:
       - Name of the secret, 1-127 letters, digits and hyphens.
+      - The alias C(secret_name) is azure.azcollection's name for this option.
     type: str
+    aliases: [secret_name]
     required: true
   state:
     description:
@@ -62,7 +64,9 @@ options:
       - The secret value. Needed to create a secret; when the secret exists and this is not set, only its attributes
         are managed.
       - Mutually exclusive with O(value_file).
+      - The alias C(secret_value) is azure.azcollection's name for this option.
     type: str
+    aliases: [secret_value]
   value_file:
     description:
       - Path of a UTF-8 text file, on the managed host, whose whole content (including any final newline) is the value.
@@ -92,11 +96,15 @@ options:
     description:
       - The secret is not valid before this moment. An ISO 8601 date or date and time (UTC unless a zone is given),
         for example V(2030-01-31) or V(2030-01-31T12:00:00Z), or seconds since the epoch.
+      - The alias C(secret_valid_from) is azure.azcollection's name for this option.
     type: str
+    aliases: [secret_valid_from]
   expires:
     description:
       - The secret expires at this moment. Same formats as O(not_before).
+      - The alias C(secret_expiry) is azure.azcollection's name for this option.
     type: str
+    aliases: [secret_expiry]
   recover:
     description:
       - With O(state=present), recover the secret when it is deleted but still recoverable, then bring it in line
@@ -423,16 +431,16 @@ def run(vault):
 def main():
     vault = KeyVaultModule(
         argument_spec=dict(
-            name=dict(type='str', required=True),
+            name=dict(type='str', required=True, aliases=['secret_name']),
             state=dict(type='str', default='present', choices=['present', 'absent']),
-            value=dict(type='str', no_log=True),
+            value=dict(type='str', no_log=True, aliases=['secret_value']),
             value_file=dict(type='path'),
             overwrite=dict(type='bool', default=True),
             content_type=dict(type='str'),
             tags=dict(type='dict'),
             enabled=dict(type='bool'),
-            not_before=dict(type='str'),
-            expires=dict(type='str'),
+            not_before=dict(type='str', aliases=['secret_valid_from']),
+            expires=dict(type='str', aliases=['secret_expiry']),
             recover=dict(type='bool', default=False),
             purge=dict(type='bool', default=False),
             return_value=dict(type='bool', default=False),

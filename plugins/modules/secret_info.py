@@ -47,7 +47,9 @@ options:
   deleted:
     description:
       - Look at deleted secrets, that is the deleted secret O(name), or all deleted secrets without O(name).
+      - The alias C(show_deleted_secret) is azure.azcollection's name for this option.
     type: bool
+    aliases: [show_deleted_secret]
     default: false
   tags:
     description:
@@ -281,7 +283,7 @@ def main():
             name=dict(type='str'),
             version=dict(type='str'),
             list_versions=dict(type='bool', default=False),
-            deleted=dict(type='bool', default=False),
+            deleted=dict(type='bool', default=False, aliases=['show_deleted_secret']),
             tags=dict(type='dict'),
             include_value=dict(type='bool', default=True),
         ),

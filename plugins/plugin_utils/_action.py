@@ -39,6 +39,8 @@ class KeyVaultAction(ActionBase):
     SENSITIVE_KEYS = ('value',)
     # Whether the module writes: its runs on several hosts for the same object are serialized.
     CONVERGES = False
+    # The module's option naming the object, then its aliases.
+    NAME_OPTIONS = ('name',)
     _supports_check_mode = True
 
     def run(self, tmp=None, task_vars=None):
@@ -76,4 +78,5 @@ class KeyVaultAction(ActionBase):
         key per object name, which at worst serializes hosts that write to different vaults.
         """
         given = options_given(args)
-        return [self.MODULE, given.get('vault_url') or given.get('vault_name') or '', args.get('name')]
+        name = next((args[option] for option in self.NAME_OPTIONS if args.get(option)), None)
+        return [self.MODULE, given.get('vault_url') or given.get('vault_name') or '', name]

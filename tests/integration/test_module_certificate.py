@@ -61,7 +61,8 @@ def four_step_cases(playbook, localvault, certificate_vault, tmp_path_factory):
 
     cases = {
         'create': dict(name=names['create'], subject='CN=create.example.test', dns_names=['create.example.test', 'www.create.example.test'],
-                       ip_addresses=['10.0.0.7'], emails=['ops@example.test'], key_type='EC', curve='P-384', content_type='PEM',
+                       ip_addresses=['10.0.0.7'], emails=['ops@example.test'], key_type='EC', curve='P-384',
+                       content_type='application/x-pem-file',
                        validity_in_months=6, ekus=['serverAuth'], key_usage=['digitalSignature'],
                        lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 30}], tags={'app': 'shop'}),
         'reissue': dict(name=names['reissue'], subject='CN=drift', dns_names=['new.example.test']),
@@ -117,6 +118,9 @@ def test_create_with_every_policy_option(four_step_cases, certificate_vault, vau
                                 'emails': ['ops@example.test']}
     predicted = run.result('cases step 1', 'create')['certificate']
     assert (predicted['version'], predicted['thumbprint'], predicted['policy']['curve'], predicted['policy']['key_size']) == (None, None, 'P-384', 384)
+    # Stated with Azure's name here and with the short name for import-pfx; reported as the MIME type either way.
+    assert predicted['policy']['content_type'] == returned['policy']['content_type'] == 'application/x-pem-file'
+    assert run.result('cases step 2', 'import-pfx')['certificate']['policy']['content_type'] == 'application/x-pem-file'
 
 
 def test_subject_or_name_drift_makes_a_new_version_and_shows_in_the_diff(four_step_cases, certificate_vault):

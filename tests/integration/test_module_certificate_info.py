@@ -98,7 +98,7 @@ def test_metadata_and_policy(info_cases):
     described = run.result('read', 'metadata')['certificate']
     assert (described['name'], described['thumbprint'], described['subject']) == (names['chained'], material['new'].thumbprint, 'CN=chained.example.test')
     assert (described['tags'], described['pending'], described['policy']['content_type'], described['policy']['issuer']) == (
-        {'suite': suite}, False, 'PEM', 'Unknown')
+        {'suite': suite}, False, 'application/x-pem-file', 'Unknown')
 
 
 def test_lists(info_cases):

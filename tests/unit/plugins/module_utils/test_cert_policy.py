@@ -349,6 +349,14 @@ class TestOutput:
         assert described['expires'] == '1973-09-27T00:00:00Z'
         assert cs.to_result(None) == {}
 
+    @pytest.mark.parametrize('given', ['PEM', 'pem', 'application/x-pem-file'])
+    def test_content_type_is_stated_in_either_vocabulary_and_reported_as_the_mime_type(self, given):
+        policy = stated(content_type=given)
+        assert policy['content_type'] == 'PEM'
+        assert cs.plan_present(policy, {}, held(policy=held_policy(content_type='PEM'))).action == 'none'
+        assert cs.to_result(held(policy=policy))['policy']['content_type'] == 'application/x-pem-file'
+        assert cs.diff_view(held(policy=stated(content_type='PKCS12')))['policy']['content_type'] == 'application/x-pkcs12'
+
     def test_csr_is_pem(self):
         assert cs.csr_pem(b'\x30\x03\x02\x01\x00') == '-----BEGIN CERTIFICATE REQUEST-----\nMAMCAQA=\n-----END CERTIFICATE REQUEST-----\n'
         assert cs.csr_pem('MAMCAQA=') == cs.csr_pem(b'\x30\x03\x02\x01\x00')
