@@ -30,6 +30,8 @@ VALUE_HIDDEN = '(hidden)'
 VALUE_CHANGED = '(hidden, changed)'
 VALUE_NOT_COMPARED = '(hidden, not compared: the vault does not return the current value)'
 
+# 9999-12-31T23:59:59Z.
+LATEST_TIMESTAMP = 253402300799
 _TIMESTAMP = re.compile(
     r'^(?P<date>\d{4}-\d{2}-\d{2})'
     r'(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?)?'
@@ -71,7 +73,7 @@ def parse_timestamp(text, option):
     """
     text = str(text).strip()
     if re.match(r'^\d+$', text):
-        return int(text)
+        return _refuse_after_year_9999(int(text), text, option)
     match = _TIMESTAMP.match(text)
     if match:
         try:
@@ -86,6 +88,13 @@ def parse_timestamp(text, option):
     if zone != 'Z':
         offset = int(zone[1:3]) * 3600 + int(zone[3:5]) * 60
         seconds -= offset if zone[0] == '+' else -offset
+    return _refuse_after_year_9999(seconds, text, option)
+
+
+def _refuse_after_year_9999(seconds, text, option):
+    """``seconds``, refused beyond the last second Python's datetime, and so the SDK, can represent."""
+    if seconds > LATEST_TIMESTAMP:
+        raise KeyVaultInputError("%s: '%s' is later than %s, the latest date Key Vault takes" % (option, text, format_timestamp(LATEST_TIMESTAMP)))
     return seconds
 
 
@@ -114,7 +123,12 @@ def check_secret_value(value):
     """Refuse values the service would refuse, without ever quoting the value."""
     if value == '':
         raise KeyVaultInputError('the secret value is empty; Key Vault does not store empty secrets')
-    size = len(value.encode('utf-8'))
+    try:
+        size = len(value.encode('utf-8'))
+    except UnicodeEncodeError:
+        # Ansible hands over undecodable bytes (e.g. from lookup('file') of a binary file) as lone surrogates.
+        raise KeyVaultInputError("value holds bytes that are not UTF-8 text; Key Vault stores a secret as text: encode binary content "
+                                 "first, for example with the b64encode filter and content_type 'application/octet-stream;base64'")
     if size > MAX_VALUE_BYTES:
         raise KeyVaultInputError('the secret value is %d bytes long; Key Vault stores at most %d bytes' % (size, MAX_VALUE_BYTES))
     return value
