@@ -3,12 +3,10 @@
 """The identity endpoint under the connection's ``timeout`` and ``retries``: a hung endpoint fails the task in
 about ``timeout x (retries + 1)``, modules and lookups alike, and an identity the endpoint does not know is named.
 
-The vault of this file is its own, so that the token faults it injects reach no other test.
+The hung endpoint is a vault of its own, so that the token faults injected there reach no other test.
 """
 
 import uuid
-
-import pytest
 
 from playbook_helpers import secret_client, unique_name
 
@@ -59,6 +57,7 @@ def test_an_unknown_client_id_is_named_as_not_found(playbook, localvault):
     run = playbook([{'name': 'read', 'keyvault.azure.secret_info': {'name': 'anything', 'client_id': client_id}, 'ignore_errors': True}],
                    identity=None)
     message = run['read']['msg']
-    assert message.startswith('could not get a token for vault %s as the user-assigned managed identity with client_id %s: the managed '
-                              'identity endpoint does not know that identity, so it is not assigned to this host (the endpoint answered: (invalid_request) Identity not found)' % (localvault.vault_url.rstrip('/'), client_id)), message
+    assert message == ('could not get a token for vault %s as the user-assigned managed identity with client_id %s: the managed identity '
+                       'endpoint does not know that identity, so it is not assigned to this host (the endpoint answered: (invalid_request) '
+                       'Identity not found)' % (localvault.vault_url.rstrip('/'), client_id))
     assert 'no response' not in message
