@@ -80,7 +80,8 @@ def parse_object_reference(term, collection='secrets', vault_url=None, version=N
         parts = urlsplit(term)
         segments = [segment for segment in parts.path.split('/') if segment]
         if len(segments) not in (2, 3) or segments[0] != collection or parts.query or parts.fragment:
-            raise KeyVaultInputError("'%s' is not a %s id such as https://myvault.vault.azure.net/%s/NAME[/VERSION]" % (term, kind, collection))
+            raise KeyVaultInputError("'%s' is not a %s id such as https://myvault.vault.azure.net/%s/NAME[/VERSION]" % (
+                displayed_url(term), kind, collection))
         vault_url = normalize_vault_url('%s://%s' % (parts.scheme, parts.netloc))
         name = segments[1]
         if len(segments) == 3:
