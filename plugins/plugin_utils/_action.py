@@ -47,6 +47,8 @@ class KeyVaultAction(ActionBase):
         result = super(KeyVaultAction, self).run(tmp, task_vars)
         module_args = self.module_args(task_vars or {})
         run_cache = this_run().cache if self.CONVERGES and not self._task.check_mode else None
+        if self.CONVERGES and not self._task.check_mode and run_cache is None:
+            return dict(result, failed=True, msg=self.no_turns_message(this_run().unavailable))
         if run_cache is None:
             module_result = self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
         else:
@@ -71,6 +73,14 @@ class KeyVaultAction(ActionBase):
             args.update(lower_level_options(given, self._templar.template(wanted)))
         return args
 
+    def object_name(self, args):
+        return next((args[option] for option in self.NAME_OPTIONS if args.get(option)), None)
+
+    def no_turns_message(self, reason):
+        """Without the run's lock, hosts writing one object at once would each add a version: nothing is sent instead."""
+        return ("%s was not run: the hosts of this run cannot take turns at writing '%s' without a private directory for "
+                'their lock (%s); nothing was sent' % (self.MODULE, self.object_name(self._task.args), reason))
+
     def object_key(self, args):
         """The object the task converges, as far as the controller can tell.
 
@@ -78,5 +88,4 @@ class KeyVaultAction(ActionBase):
         key per object name, which at worst serializes hosts that write to different vaults.
         """
         given = options_given(args)
-        name = next((args[option] for option in self.NAME_OPTIONS if args.get(option)), None)
-        return [self.MODULE, given.get('vault_url') or given.get('vault_name') or '', name]
+        return [self.MODULE, given.get('vault_url') or given.get('vault_name') or '', self.object_name(args)]
