@@ -56,6 +56,10 @@ def test_precedence_task_then_variable_then_environment(playbook, localvault, va
     run = run_with_group_vars(playbook, tmp_path, variables, [
         # The task's vault_url hides the vault_name variable rather than conflicting with it.
         {'name': 'task wins', 'keyvault.azure.secret_info': {'name': name, 'include_value': False, 'vault_url': localvault.vault_url}},
+        # module_defaults count as the task's own arguments: they win over a variable that points nowhere.
+        {'name': 'module_defaults win', 'keyvault.azure.secret_info': {'name': name, 'include_value': False},
+         'module_defaults': {'group/keyvault.azure.all': {'vault_url': localvault.vault_url}},
+         'vars': {'ansible_keyvault_vault_url': 'https://127.0.0.1:9', 'ansible_keyvault_vault_name': ''}},
         # A variable wins over the managed host's environment, which points nowhere here.
         {'name': 'variable wins', 'keyvault.azure.secret_info': {'name': name, 'include_value': False},
          'vars': {'ansible_keyvault_vault_url': localvault.vault_url, 'ansible_keyvault_vault_name': ''},
@@ -63,6 +67,7 @@ def test_precedence_task_then_variable_then_environment(playbook, localvault, va
         {'name': 'no vault', 'keyvault.azure.secret_info': {'name': name}, 'vars': {'ansible_keyvault_vault_name': ''}, 'ignore_errors': True},
     ])
     assert run.result('task wins')['secret']['name'] == name, run.output
+    assert run.result('module_defaults win')['secret']['name'] == name, run.output
     assert run.result('variable wins')['secret']['name'] == name, run.output
     assert run.result('no vault')['msg'] == (
         'no vault given: set vault_url or vault_name in the task, in module_defaults (group/keyvault.azure.all), as the variable '
