@@ -258,13 +258,12 @@ class ConnectionOptions(object):
 
 
 # Every place a vault can be set, in order of precedence (the connection doc fragment's notes).
+_VAULT_VARIABLES = (variable_for('vault_url'), variable_for('vault_name'), env_var_for('vault_url'), env_var_for('vault_name'))
 _VAULT_PLACES = {
     'module': 'in the task, in module_defaults (group/keyvault.azure.all), as the variable %s or %s, or in the environment '
-              'variable %s or %s of the managed host' % (variable_for('vault_url'), variable_for('vault_name'), env_var_for('vault_url'),
-                                                         env_var_for('vault_name')),
+              'variable %s or %s of the managed host' % _VAULT_VARIABLES,
     'lookup': 'as a keyword of the lookup, as the variable %s or %s, in the environment variable %s or %s, or in ansible.cfg '
-              '(vault_url or vault_name in [keyvault_azure])' % (variable_for('vault_url'), variable_for('vault_name'),
-                                                                  env_var_for('vault_url'), env_var_for('vault_name')),
+              '(vault_url or vault_name in [keyvault_azure])' % _VAULT_VARIABLES,
 }
 
 

@@ -138,7 +138,7 @@ options:
       - The format of the backing secret that holds the certificate and its key; V(PKCS12) (the service's default) or
         V(PEM) (the unencrypted PKCS#8 key followed by the certificates).
       - Azure's own names for them, the MIME types V(application/x-pkcs12) and V(application/x-pem-file), are accepted
-        too and mean the same. Results report the MIME type (RV(certificate.policy.content_type)), as the vault, the
+        too and mean the same. Results report the MIME type (in RV(certificate.policy)), as the vault, the
         backing secret's C(content_type) and the Azure CLI do.
       - With O(certificate) or O(certificate_file), the format the material is imported in (the module converts it);
         by default the format of the existing certificate, or else the format of the given material.
