@@ -177,7 +177,8 @@ def check_auth_options(values):
     unused = [name for name in AUTH_OPTIONS if _is_set(values.get(name)) and name not in AUTH_OPTIONS_BY_SOURCE[source]]
     if unused:
         raise KeyVaultInputError('auth_source=%s does not use %s; remove %s or choose another auth_source (check also %s)' % (
-            source, ', '.join(unused), 'it' if len(unused) == 1 else 'them', ', '.join(env_var_for(name) for name in unused)))
+            source, ', '.join(unused), 'it' if len(unused) == 1 else 'them',
+            ', '.join(place for name in unused for place in (variable_for(name), env_var_for(name)))))
     AUTH_SOURCE_REGISTRY[source].check(values)
     if _is_set(values.get('client_certificate_password')) and not _is_set(values.get('client_certificate_path')):
         raise KeyVaultInputError('client_certificate_password needs client_certificate_path')

@@ -45,16 +45,17 @@ MODULE_CASES = {
                    "vault_name 'my--vault' is not a valid key vault name: 3-24 letters, digits and hyphens, starting with a letter, "
                    "ending with a letter or digit, without consecutive hyphens"),
     'url-and-name': ('keyvault.azure.secret_info', dict(name='db', vault_name='myvault'),
-                     'parameters are mutually exclusive: vault_url|vault_name (also check the environment variables ANSIBLE_KEYVAULT_URL, '
-                     'ANSIBLE_KEYVAULT_NAME)'),
+                     'parameters are mutually exclusive: vault_url|vault_name (also check the variables ansible_keyvault_vault_url, '
+                     'ansible_keyvault_vault_name and the environment variables ANSIBLE_KEYVAULT_URL, ANSIBLE_KEYVAULT_NAME)'),
     'secret-with-identity': ('keyvault.azure.secret_info', dict(name='db', client_secret='never-sent-secret'),
                              'auth_source=managed_identity does not use client_secret; remove it or choose another auth_source '
-                             '(check also ANSIBLE_KEYVAULT_CLIENT_SECRET)'),
+                             '(check also ansible_keyvault_client_secret, ANSIBLE_KEYVAULT_CLIENT_SECRET)'),
     'incomplete-principal': ('keyvault.azure.secret_info', dict(name='db', auth_source='service_principal'),
                              'auth_source=service_principal needs tenant_id, client_secret or client_certificate_path'),
     'two-credentials': ('keyvault.azure.secret_info', dict(name='db', auth_source='service_principal', tenant_id='t',
                                                            client_secret='never-sent-secret', client_certificate_path='/tmp/c.pem'),
-                        'parameters are mutually exclusive: client_secret|client_certificate_path (also check the environment variables '
+                        'parameters are mutually exclusive: client_secret|client_certificate_path (also check the variables '
+                        'ansible_keyvault_client_secret, ansible_keyvault_client_certificate_path and the environment variables '
                         'ANSIBLE_KEYVAULT_CLIENT_SECRET, ANSIBLE_KEYVAULT_CLIENT_CERTIFICATE_PATH)'),
     'timeout': ('keyvault.azure.secret_info', dict(name='db', timeout=0), 'timeout must be at least 1, got 0'),
     # lookup('file') of a binary file hands the module text with the undecodable bytes escaped.
