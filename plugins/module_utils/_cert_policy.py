@@ -93,6 +93,15 @@ _RAW_FIELDS = {
     'issuer': {'name': 'issuer', 'cty': 'certificate_type', 'certificatetype': 'certificate_type',
                'certtransparency': 'certificate_transparency', 'certificatetransparency': 'certificate_transparency'},
 }
+# The flat names of the Python SDK's CertificatePolicy keyword arguments, which azure.azcollection's certificate module
+# uses for its policy (azure/keyvault/certificates/_models.py, CertificatePolicy.__init__).
+_SDK_FIELDS = {
+    'subject': 'subject', 'issuername': 'issuer', 'exportable': 'exportable', 'keytype': 'key_type', 'keysize': 'key_size',
+    'reusekey': 'reuse_key', 'keycurvename': 'curve', 'enhancedkeyusage': 'ekus', 'keyusage': 'key_usage',
+    'contenttype': 'content_type', 'validityinmonths': 'validity_in_months', 'certificatetype': 'certificate_type',
+    'certificatetransparency': 'certificate_transparency', 'sanemails': 'emails', 'sandnsnames': 'dns_names',
+    'sanuserprincipalnames': 'upns', 'sanipaddresses': 'ip_addresses', 'sanuris': 'uris',
+}
 # Members the service returns but nobody sets: a policy copied from the service's output may carry them.
 _RAW_READ_ONLY = ('id', 'attributes')
 _RAW_TYPES = {
@@ -170,6 +179,10 @@ def _raw_fields(section, mapping, where):
     return fields
 
 
+# A lifetime action in the SDK's flat shape: {action: AutoRenew, lifetime_percentage: 80}.
+_FLAT_TRIGGERS = {'lifetimepercentage': 'lifetime_percentage', 'daysbeforeexpiry': 'days_before_expiry'}
+
+
 def _raw_lifetime_action(entry, where):
     if not isinstance(entry, dict):
         raise KeyVaultInputError('%s must be a dictionary with trigger and action' % where)
@@ -182,18 +195,23 @@ def _raw_lifetime_action(entry, where):
                 if trigger is None:
                     raise KeyVaultInputError('%s.trigger.%s is not a trigger (use lifetime_percentage or days_before_expiry)' % (where, trigger_key))
                 action[trigger] = trigger_value
+        elif name in _FLAT_TRIGGERS:
+            action[_FLAT_TRIGGERS[name]] = value
+        elif name == 'action' and not isinstance(value, dict):
+            action['action'] = value
         elif name == 'action':
-            for action_key, action_value in (value or {}).items():
+            for action_key, action_value in value.items():
                 if _raw_key(action_key) != 'actiontype':
                     raise KeyVaultInputError('%s.action.%s is not known (use action_type)' % (where, action_key))
                 action['action'] = action_value
         else:
-            raise KeyVaultInputError('%s.%s is not known (use trigger and action)' % (where, key))
+            raise KeyVaultInputError('%s.%s is not known (use trigger and action, or action and lifetime_percentage or '
+                                     'days_before_expiry)' % (where, key))
     return action
 
 
 def policy_from_raw(raw):
-    """A policy (POLICY_FIELDS) from a policy dictionary in the REST API's or the Azure CLI's shape."""
+    """A policy (POLICY_FIELDS) from a policy dictionary in the REST API's, the Azure CLI's or the Python SDK's shape."""
     policy = empty_policy()
     if raw is None:
         return policy
@@ -204,8 +222,14 @@ def policy_from_raw(raw):
         if section is None:
             if _raw_key(key) in _RAW_READ_ONLY:
                 continue
-            raise KeyVaultInputError('policy.%s is not a policy section the module knows (known: key_props, secret_props, x509_props, '
-                                     'lifetime_actions, issuer, or their Azure CLI names)' % key)
+            field = _SDK_FIELDS.get(_raw_key(key))
+            if field is None:
+                raise KeyVaultInputError('policy.%s is not a policy section the module knows (known: key_props, secret_props, x509_props, '
+                                         'lifetime_actions, issuer, their Azure CLI names, or the Python SDK\'s flat names such as '
+                                         'issuer_name and san_dns_names)' % key)
+            if value is not None:
+                policy[field] = _typed(value, field, 'policy.%s' % key)
+            continue
         if value is None:
             continue
         if section == 'lifetime_actions':

@@ -194,6 +194,10 @@ options:
         C(x509_props) with C(sans), C(lifetime_actions), C(issuer)) or the Azure CLI's (C(keyProperties),
         C(secretProperties), C(x509CertificateProperties) with C(subjectAlternativeNames), C(lifetimeActions),
         C(issuerParameters)), for example the output of C(az keyvault certificate get-default-policy).
+      - The flat names of the Python SDK's C(CertificatePolicy), which azure.azcollection's certificate module uses
+        (C(issuer_name), C(key_curve_name), C(enhanced_key_usage), C(san_dns_names), C(san_emails),
+        C(san_user_principal_names), C(lifetime_actions) entries with C(action) and C(lifetime_percentage) or
+        C(days_before_expiry)...), are accepted too.
       - The individual options take precedence over the same field in this dictionary. Read-only members (C(id),
         C(attributes)) are ignored; unknown members are an error.
     type: dict

@@ -67,6 +67,23 @@ class TestRawPolicy:
         assert policy['lifetime_actions'] == [{'lifetime_percentage': 90, 'action': 'EmailContacts'}]
         assert (policy['issuer'], policy['certificate_type'], policy['content_type']) == ('Unknown', None, 'application/x-pkcs12')
 
+    def test_python_sdk_flat_shape_as_azure_collection_writes_it(self):
+        policy = cp.desired_policy({
+            'subject': 'CN=c', 'issuer_name': 'self', 'exportable': True, 'key_type': 'RSA', 'key_size': 2048, 'reuse_key': False,
+            'enhanced_key_usage': [SERVER_AUTH], 'key_usage': ['digitalSignature'], 'content_type': 'application/x-pkcs12',
+            'validity_in_months': 36, 'san_emails': ['ops@example.test'], 'san_dns_names': ['c.example'],
+            'san_user_principal_names': ['u@example.test'], 'certificate_transparency': None,
+            'lifetime_actions': [{'action': 'EmailContacts', 'days_before_expiry': 10}],
+        })
+        assert policy == dict(cp.empty_policy(), subject='CN=c', issuer='self', exportable=True, key_type='RSA', key_size=2048,
+                              reuse_key=False, ekus=[SERVER_AUTH], key_usage=['digitalSignature'], content_type='PKCS12',
+                              validity_in_months=36, emails=['ops@example.test'], dns_names=['c.example'], upns=['u@example.test'],
+                              lifetime_actions=[{'action': 'EmailContacts', 'days_before_expiry': 10}])
+
+    def test_sdk_shape_fields_are_typed(self):
+        with pytest.raises(KeyVaultInputError, match="policy.san_dns_names must be a list of strings, got 'c.example'"):
+            cp.policy_from_raw({'san_dns_names': 'c.example'})
+
     @pytest.mark.parametrize('raw, message', [
         ({'key_props': {'kty': 'RSA', 'size': 2048}}, 'policy.key_props.size is not a policy member the module knows'),
         ({'basic_constraints': {}}, 'policy.basic_constraints is not a policy section the module knows'),
