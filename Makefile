@@ -8,6 +8,8 @@ BUILD_DIR := $(VENV)/build
 STATE_DIR ?= $(CURDIR)/.localvault
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# More python -m localvault options for make vault, e.g. VAULT_ARGS="--vault-port 0 --imds-port 0".
+VAULT_ARGS ?=
 # Two workers: most of the suite waits on ansible-playbook runs and on the vault's simulated delays.
 # Each test file stays on one worker, and the fleet tests all on the same one (see tests/conftest.py).
 PYTEST_WORKERS ?= 2
@@ -43,9 +45,10 @@ install: venv
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD_DIR) .
 	$(VENV)/bin/ansible-galaxy collection install --force -p $(COLLECTIONS_DIR) $(BUILD_DIR)/keyvault-azure-*.tar.gz
 
-# The local vault in the foreground, keeping its state in .localvault/ across restarts.
-vault: venv
-	$(VENV_PYTHON) -m localvault --state-dir $(STATE_DIR)
+# The local vault in the foreground, keeping its state in .localvault/ across restarts. Its env.sh gives a
+# shell this venv's tools and the collection installed here, so the README's quickstart runs as written.
+vault: install
+	$(VENV_PYTHON) -m localvault --state-dir $(STATE_DIR) --tools-dir $(VENV)/bin --collections-path $(COLLECTIONS_DIR) $(VAULT_ARGS)
 
 sanity: venv
 	$(VENV_PYTHON) tests/utils/sanity.py
