@@ -168,7 +168,7 @@ class TestImport:
         certificate = builder.sign(chain.key, hashes.SHA256())
         with pytest.raises(ValueError):
             certificate.extensions  # pylint: disable=pointless-statement
-        assert material.describe_der(der(certificate))['sans'] == {
+        assert material.parse_der_certificate(der(certificate))['sans'] == {
             'dns_names': ['kv.example.test', 'www.kv.example.test'], 'emails': ['ops@example.test'], 'uris': ['https://kv.example.test/'],
             'ip_addresses': ['2001:db8::7'], 'upns': ['alice@example.test']}
 
