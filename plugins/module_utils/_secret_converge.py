@@ -19,6 +19,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._secret_state impor
     desired_state,
     diff_view,
     plan_present,
+    plan_reasons,
     present_diff,
     state_after,
     state_from_properties,
@@ -163,7 +164,10 @@ class SecretTask(object):
         if plan.value_not_compared and not after.enabled:
             self.vault.module.warn('%s is disabled, so its value was not compared with the value given' % self.subject)
 
-        result = dict(changed=recovered or plan.action != 'none', diff=diff, secret=describe(after))
+        reasons = plan_reasons(plan)
+        if recovered:
+            reasons.insert(0, 'the secret was deleted and recover is set')
+        result = dict(changed=recovered or plan.action != 'none', diff=diff, secret=describe(after), reasons=reasons)
         if params['return_value'] and after.value_known and after.value is not None:
             result['value'] = after.value
         return result
@@ -183,7 +187,13 @@ class SecretTask(object):
 
 
 def absent_result(changed, before, after):
-    return dict(changed=changed, secret={}, diff={'before': diff_view(None, lifecycle=before), 'after': diff_view(None, lifecycle=after)})
+    reasons = []
+    if before == 'present':
+        reasons.append('the secret exists')
+    if changed and after == 'absent':
+        reasons.append('purge is set')
+    return dict(changed=changed, secret={}, reasons=reasons,
+                diff={'before': diff_view(None, lifecycle=before), 'after': diff_view(None, lifecycle=after)})
 
 
 def read_value_file(path):

@@ -239,6 +239,14 @@ secret:
           description: Days a deleted secret stays recoverable.
           type: int
           sample: 90
+reasons:
+  description:
+    - Why the task changed the secret, or would in check mode, for example V(the secret does not exist), V(the value differs),
+      V(tags, expires differ), V(the secret exists) (with O(state=absent)). Empty when nothing changes. Never holds a value.
+  returned: always
+  type: list
+  elements: str
+  sample: [the value differs, tags differs]
 value:
   description:
     - The value of the secret after the task. The task's output is hidden when this is returned.
