@@ -8,8 +8,8 @@ module: secrets
 short_description: Converge a whole list of secrets in Azure Key Vault in one task
 version_added: 0.2.0
 description:
-  - Makes every secret of O(secrets) match its definition, like one M(keyvault.azure.secret) task per item, in one task:
-    one module run, one credential and token, and the items read and written concurrently (O(concurrency) at a time).
+  - Makes every secret of O(secrets) match its definition, like one M(keyvault.azure.secret) task per item, but in one task
+    (one module run, one credential and token, and the items read and written concurrently, O(concurrency) at a time).
   - Each item takes the options of M(keyvault.azure.secret) and means the same by them; the module plans each item
     with the same comparison and writes only what differs, so a repeat run reports C(changed=false) and sends no write.
   - The task's own O(state), O(overwrite), O(content_type), O(tags), O(enabled), O(not_before), O(expires), O(recover)
@@ -144,7 +144,7 @@ options:
   exclusive_tags:
     description:
       - Delete the secrets that carry all these tags (with these values) and that O(secrets) does not name, so that the
-        list is the whole truth about them, for example V({managed-by: ansible}). Secrets without these tags are never
+        list is the whole truth about them, for example the tag C(managed-by) with the value C(ansible). Secrets without these tags are never
         touched, nor secrets that back a certificate.
       - The deletion is a soft delete, never a purge. Check mode and diff mode show what would be deleted.
       - Off when not set; an empty dictionary is refused.
