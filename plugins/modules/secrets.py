@@ -16,7 +16,7 @@ description:
     and O(purge) apply to every item that does not set that option itself. An item's O(secrets[].tags) replace the
     task's O(tags), they are not merged.
   - An item that fails (a refused permission, a deleted secret without O(recover)...) does not stop the others. The task
-    then fails after all items are done, naming every failed item with its reason; RV(results) and RV(changed) still say
+    then fails after all items are done, naming every failed item with its reason; RV(results) and C(changed) still say
     what was written.
   - With O(exclusive_tags), secrets that carry all these tags and that the list does not name are deleted (soft delete,
     never purged, so they stay recoverable for the vault's retention period). Check mode and diff mode list them first.

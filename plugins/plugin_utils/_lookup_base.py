@@ -25,6 +25,7 @@ from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens impo
 
 display = Display()
 
+
 def client_layer():
     """module_utils._client, imported on first use.
 

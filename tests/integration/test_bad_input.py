@@ -99,12 +99,12 @@ MODULE_CASES.update({
 
 ITEM_OPTIONS = 'content_type, enabled, expires, name, not_before, overwrite, purge, recover, state, tags, value, value_file'
 MODULE_CASES.update({
-    'list-duplicate': ('keyvault.azure.secrets', dict(secrets=[{'name': 'db-password', 'value': 'never-sent-secret'}, {'name': 'api-key', 'value': 'v'},
-                                                                {'name': 'DB-Password', 'value': 'never-sent-secret'}]),
-                       "secrets[2] (secret 'DB-Password') names the same secret as secrets[0] (secret 'db-password') (Key Vault names ignore case)"),
-    'list-value-and-file': ('keyvault.azure.secrets', dict(secrets=[{'name': 'api-key', 'value': 'v'},
-                                                                     {'name': 'db', 'value': 'never-sent-secret', 'value_file': '/etc/hostname'}]),
-                            "secrets[1] (secret 'db'): value and value_file are mutually exclusive"),
+    'list-duplicate': ('keyvault.azure.secrets', dict(secrets=[
+        {'name': 'db-password', 'value': 'never-sent-secret'}, {'name': 'api-key', 'value': 'v'}, {'name': 'DB-Password', 'value': 'never-sent-secret'}]),
+        "secrets[2] (secret 'DB-Password') names the same secret as secrets[0] (secret 'db-password') (Key Vault names ignore case)"),
+    'list-value-and-file': ('keyvault.azure.secrets', dict(secrets=[
+        {'name': 'api-key', 'value': 'v'}, {'name': 'db', 'value': 'never-sent-secret', 'value_file': '/etc/hostname'}]),
+        "secrets[1] (secret 'db'): value and value_file are mutually exclusive"),
     'list-unknown-key': ('keyvault.azure.secrets', dict(secrets=[{'name': 'db', 'valeu': 'never-sent-secret'}]),
                          "secrets[0] (secret 'db'): unknown option valeu; an item takes " + ITEM_OPTIONS),
     'list-no-name': ('keyvault.azure.secrets', dict(secrets=[{'name': 'db', 'value': 'v'}, {'value': 'never-sent-secret'}]), 'secrets[1] has no name'),

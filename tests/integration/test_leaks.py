@@ -52,8 +52,8 @@ def leak_run(playbook, localvault, tmp_path_factory):
          'environment': {'ANSIBLE_KEYVAULT_CA_CERT': ''}},
         # Many secrets in one task, after the fault above is spent.
         {'name': 'set create', 'keyvault.azure.secrets': {'secrets': [{'name': set_name, 'value': '{{ set_created }}'}]}},
-        {'name': 'set rotate', 'keyvault.azure.secrets': {'secrets': [{'name': set_name, 'value': '{{ set_rotated }}'},
-                                                                       {'name': name, 'value': '{{ rotated }}'}]}},
+        {'name': 'set rotate', 'keyvault.azure.secrets': {'secrets': [
+            {'name': set_name, 'value': '{{ set_rotated }}'}, {'name': name, 'value': '{{ rotated }}'}]}},
         {'name': 'set fail on input', 'keyvault.azure.secrets': {'secrets': [{'name': set_name, 'value': '{{ set_bad_input }}', 'expires': 'never'}]},
          'ignore_errors': True},
         {'name': 'read many', 'keyvault.azure.secret_info': {'names': [name, set_name]}, 'register': 'many'},

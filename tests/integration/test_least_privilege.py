@@ -53,7 +53,8 @@ def run_least_privilege(playbook, localvault_factory):
         dict(secret('purger', name=removed, state='absent', purge=True), name='purger deletes and purges'),
         dict(secret('writer-without-get', name=kept, value='third'), name='writer without get', ignore_errors=True),
         {'name': 'writer converges a set', 'keyvault.azure.secrets': {'client_id': ids['writer'], 'tags': selector, 'secrets': [
-            {'name': listed, 'value': 'listed-value'}, {'name': unlisted, 'value': 'unlisted-value'}, {'name': kept, 'value': 'second', 'tags': {'app': 'p'}}]}},
+            {'name': listed, 'value': 'listed-value'}, {'name': unlisted, 'value': 'unlisted-value'},
+            {'name': kept, 'value': 'second', 'tags': {'app': 'p'}}]}},
         {'name': 'reader reads many', 'keyvault.azure.secret_info': {'names': [kept, listed], 'client_id': ids['reader']}, 'register': 'many'},
         {'name': 'reader got the values', 'ansible.builtin.assert': {'that': ["many.secret_values[%r] == 'second'" % kept]}},
         {'name': 'exclusive without list', 'ignore_errors': True, 'keyvault.azure.secrets': {
@@ -86,7 +87,6 @@ def test_the_documented_permissions_suffice_and_one_fewer_is_refused(playbook, l
     assert result['msg'].startswith("access to secret '%s' in vault %s was denied: the user-assigned managed identity with client_id %s lacks "
                                     "the secrets/get permission" % (least_privilege.kept, privilege_vault.vault_url.rstrip('/'),
                                                                     privilege_vault.identities['writer-without-get']['client_id']))
-
 
     # Many secrets in one task: the writer's set, the reader's names, and exclusive_tags with list and delete.
     assert run.changed('writer converges a set', 'exclusive writer removes') == [True, True]
