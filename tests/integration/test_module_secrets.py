@@ -165,3 +165,35 @@ def test_exclusive_tags_remove_only_unlisted_secrets_carrying_them(exclusive_run
     assert vault.get_deleted_secret(names['unlisted']).recovery_id
     for case in ('listed', 'untagged', 'other-value', 'new'):
         assert vault.get_secret(names[case]).value
+
+
+@pytest.fixture(scope='module')
+def faulty_run(playbook, localvault, vault):
+    """A set written while the vault loses two write answers and throttles reads (HTTP 429, Retry-After 1)."""
+    names = [unique_name('f-%d' % number) for number in range(6)]
+    localvault.control('DELETE', 'faults')
+    localvault.add_fault(operation='SetSecret', drop=True, after=True, count=2)
+    localvault.add_fault(operation='GetSecret', status=429, retry_after=1, every=2, count=3)
+    try:
+        run = playbook([counters_task('before faults', localvault),
+                        secrets_task('through faults', secrets=[{'name': name, 'value': 'value of ' + name} for name in names]),
+                        counters_task('after faults', localvault)])
+    finally:
+        localvault.control('DELETE', 'faults')
+    return types.SimpleNamespace(run=run, names=names)
+
+
+def test_lost_write_answers_are_not_replayed_and_throttling_is_retried(faulty_run, vault):
+    run, names = faulty_run.run, faulty_run.names
+    assert run.rc == 0, run.output
+    result = run['through faults']
+    assert result['changed'] and all(item['changed'] for item in result['results'])
+    # The three throttled reads were retried after Retry-After; the two writes whose answer was lost were read
+    # back, not sent again.
+    assert result['retries'] == 3
+    before, after = run.counters('before faults')['statuses'], run.counters('after faults')['statuses']
+    assert after['GetSecret'].get('429', 0) - before.get('GetSecret', {}).get('429', 0) == 3
+    assert sum(after['SetSecret'].values()) - sum(before.get('SetSecret', {}).values()) == len(names)
+    for name in names:
+        assert [version.version for version in vault.list_properties_of_secret_versions(name)] == [vault.get_secret(name).properties.version]
+        assert vault.get_secret(name).value == 'value of ' + name
