@@ -103,17 +103,17 @@ def converge(vault, items, workers=MAX_CONCURRENT_REQUESTS):
         except KeyVaultInputError as error:
             input_errors.append('%s: %s' % (item_label(index, item), error))
             continue
-        tasks.append((index, task, desired))
+        tasks.append((task, desired))
     if input_errors:
         raise KeyVaultInputError('; '.join(input_errors))
 
     def converge_one(entry):
-        _index, task, desired = entry
+        task, desired = entry
         return task.absent() if desired is None else task.present(desired)
 
     results, diffs, failures = [], [], []
     outcomes = run_concurrently(tasks, converge_one, workers=workers, errors=(KeyVaultError, KeyVaultInputError))
-    for (_index, task, desired), outcome in zip(tasks, outcomes):
+    for (task, desired), outcome in zip(tasks, outcomes):
         state = 'absent' if desired is None else 'present'
         if isinstance(outcome, Exception):
             # Every message names its secret already.
