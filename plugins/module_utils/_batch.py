@@ -13,7 +13,7 @@ managed host).
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 
 # Enough to overlap the network round trips of a typical list without hammering the vault.
 MAX_CONCURRENT_REQUESTS = 8
@@ -49,15 +49,15 @@ def run_concurrently(items, function, workers=MAX_CONCURRENT_REQUESTS, errors=(K
     return outcomes
 
 
-def deleted_or(error, options, reference, subject, operation, get_deleted):
+def deleted_or(error, options, reference, label, operation, get_deleted):
     """A 'deleted' error when ``get_deleted(name)`` finds the object deleted but recoverable, else ``error``.
 
     Called after a read answered 'not found', to tell a deleted object from one that never existed.
     """
     try:
-        deleted = vault_call(options, reference.vault_url, operation, subject, get_deleted, reference.name)
+        deleted = vault_call(options, reference.vault_url, operation, label, get_deleted, reference.name)
     except KeyVaultError:
         return error
     purge_date = format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date))
     return KeyVaultError('deleted', '%s in vault %s is deleted; it can be recovered until %s' % (
-        subject, reference.vault_url, purge_date or 'it is purged'))
+        label, reference.vault_url, purge_date or 'it is purged'))

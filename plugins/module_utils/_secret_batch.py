@@ -15,7 +15,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._batch import MAX_C
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_converge import SecretTask
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import normalize_tags
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import carries_tags, normalize_tags
 
 # Options an item may set that, left out, come from the task's option of the same name.
 DEFAULTED_OPTIONS = ('state', 'overwrite', 'content_type', 'tags', 'enabled', 'not_before', 'expires', 'recover', 'purge')
@@ -138,8 +138,7 @@ def remove_unlisted(vault, items, selector, workers=MAX_CONCURRENT_REQUESTS):
     client = vault.secret_client()
     everything = vault.call('secrets/list', 'secrets', lambda: list(client.list_properties_of_secrets()))
     candidates = sorted(properties.name for properties in everything
-                        if not properties.managed and properties.name.lower() not in listed
-                        and all((normalize_tags(properties.tags) or {}).get(key) == value for key, value in selector.items()))
+                        if not properties.managed and properties.name.lower() not in listed and carries_tags(properties.tags, selector))
     tasks = [SecretTask(vault, dict(name=name, purge=False)) for name in candidates]
     reason = 'not in secrets, and carries the exclusive_tags %s' % ', '.join('%s=%s' % item for item in sorted(selector.items()))
     results, diffs, failures = [], [], []

@@ -38,7 +38,7 @@ def client_layer():
     return _client
 
 
-def describe_reference(kind, reference):
+def reference_label(kind, reference):
     """``secret 'db'`` or ``certificate 'web' version 0f...``, for messages."""
     if reference.version:
         return "%s '%s' version %s" % (kind, reference.name, reference.version)
