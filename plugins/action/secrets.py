@@ -21,7 +21,7 @@ class ActionModule(KeyVaultAction):
     def refused_input(self):
         try:
             check_items(self._task.args.get('secrets'))
-            check_exclusive_tags(self._task.args.get('exclusive_tags'))
+            check_exclusive_tags(self._task.args.get('exclusive_tags'), self._task.args.get('secrets'))
         except KeyVaultInputError as error:
             return str(error)
         return None

@@ -73,9 +73,15 @@ def check_items(items):
         first_index[key] = index
 
 
-def check_exclusive_tags(tags):
-    if tags is not None and not tags:
+def check_exclusive_tags(tags, items):
+    """Refuse a selector that would make every secret a candidate, and an empty list that would remove every candidate."""
+    if tags is None:
+        return
+    if not tags:
         raise KeyVaultInputError('exclusive_tags is empty; name at least one tag, so that only the secrets carrying it can be removed')
+    if not items:
+        raise KeyVaultInputError('secrets is empty, so exclusive_tags would delete every secret carrying its tags; list the secrets '
+                                 'to keep, or delete them with items of state absent')
 
 
 def item_params(item, params):

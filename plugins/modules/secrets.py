@@ -147,7 +147,8 @@ options:
         list is the whole truth about them, for example the tag C(managed-by) with the value C(ansible). Secrets without these tags are never
         touched, nor secrets that back a certificate.
       - The deletion is a soft delete, never a purge. Check mode and diff mode show what would be deleted.
-      - Off when not set; an empty dictionary is refused.
+      - Off when not set. An empty dictionary is refused, and so is an empty O(secrets) list with this option (it would
+        delete every secret carrying the tags).
     type: dict
   concurrency:
     description:
@@ -256,7 +257,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._secret_batch impor
 def run(vault):
     params = vault.params
     check_items(params['secrets'])
-    check_exclusive_tags(params['exclusive_tags'])
+    check_exclusive_tags(params['exclusive_tags'], params['secrets'])
     if params['concurrency'] < 1:
         raise KeyVaultInputError('concurrency must be at least 1, got %d' % params['concurrency'])
     results, diffs, failures = converge(vault, params['secrets'], params['concurrency'])

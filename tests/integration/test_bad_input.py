@@ -116,6 +116,9 @@ MODULE_CASES.update({
         "secrets[2] (secret 'web'): expires: '2031-02-30' is not a date; use ISO 8601 such as 2030-01-31 or 2030-01-31T12:00:00Z"),
     'list-exclusive-empty': ('keyvault.azure.secrets', dict(secrets=[{'name': 'db', 'value': 'v'}], exclusive_tags={}),
                              'exclusive_tags is empty; name at least one tag, so that only the secrets carrying it can be removed'),
+    'list-empty-exclusive': ('keyvault.azure.secrets', dict(secrets=[], exclusive_tags={'managed-by': 'ansible'}),
+                             'secrets is empty, so exclusive_tags would delete every secret carrying its tags; list the secrets to keep, '
+                             'or delete them with items of state absent'),
     'names-duplicate': ('keyvault.azure.secret_info', dict(names=['db', 'api', 'DB']), "names lists secret 'DB' more than once"),
     'names-and-tags': ('keyvault.azure.secret_info', dict(names=['db'], tags={'app': 'shop'}), 'names cannot be combined with tags'),
 })

@@ -39,11 +39,13 @@ class TestCheckItems:
     def test_an_item_value_given_as_none_counts_as_not_given(self):
         batch.check_items([{'name': 'db', 'value': None, 'value_file': '/f'}])
 
-    def test_an_empty_tag_selector_is_refused(self):
-        batch.check_exclusive_tags(None)
-        batch.check_exclusive_tags({'managed-by': 'ansible'})
+    def test_an_empty_tag_selector_or_an_empty_list_with_one_is_refused(self):
+        batch.check_exclusive_tags(None, [])
+        batch.check_exclusive_tags({'managed-by': 'ansible'}, [{'name': 'db'}])
         with pytest.raises(KeyVaultInputError, match='exclusive_tags is empty'):
-            batch.check_exclusive_tags({})
+            batch.check_exclusive_tags({}, [{'name': 'db'}])
+        with pytest.raises(KeyVaultInputError, match='secrets is empty, so exclusive_tags would delete every secret carrying its tags'):
+            batch.check_exclusive_tags({'managed-by': 'ansible'}, [])
 
 
 class TestItemParams:
