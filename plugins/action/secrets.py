@@ -26,6 +26,9 @@ class ActionModule(KeyVaultAction):
             return str(error)
         return None
 
+    def objects_label(self):
+        return 'the %d secrets of its list' % len(self._task.args['secrets'])
+
     def object_keys(self):
         vault = self.vault_key()
         keys = [[SECRET_MODULE, vault, item['name']] for item in self._task.args['secrets']]

@@ -46,6 +46,8 @@ class KeyVaultAction(ActionBase):
             result.update(failed=True, msg=refused)
             return result
         run_cache = this_run().cache if self.CONVERGES and not self._task.check_mode else None
+        if self.CONVERGES and not self._task.check_mode and run_cache is None:
+            return dict(result, failed=True, msg=self.no_turns_message(this_run().unavailable))
         with ExitStack() as turns:
             if run_cache is not None:
                 # One order for every host, so that no two hosts each hold an object the other waits for.
@@ -61,6 +63,15 @@ class KeyVaultAction(ActionBase):
     def refused_input(self):
         """A message refusing the task's arguments before the module runs, or None; the module checks the rest."""
         return None
+
+    def no_turns_message(self, reason):
+        """Without the run's lock, hosts writing one object at once would each add a version: nothing is sent instead."""
+        return ('%s was not run: the hosts of this run cannot take turns at writing %s without a private directory for '
+                'their lock (%s); nothing was sent' % (self.MODULE, self.objects_label(), reason))
+
+    def objects_label(self):
+        """What the task writes, for messages."""
+        return "'%s'" % self._task.args.get('name')
 
     def vault_key(self):
         """The vault the task names, as far as the controller can tell.
