@@ -95,8 +95,6 @@ MODULE_CASES.update({
     'days-before-expiry': _certificate_case(
         'lifetime_actions[0].days_before_expiry must be at most 162 for validity_in_months=6 (27 days a month), got 200',
         validity_in_months=6, lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 200}]),
-    'key-usage': _certificate_case('key_usage encipherOnly only restricts keyAgreement, which key_usage lacks; add keyAgreement or remove '
-                                   'encipherOnly', key_usage=['keyEncipherment', 'encipherOnly']),
     'subject': _certificate_case("subject 'www.example.com' is not a distinguished name: give attribute=value pairs separated by commas, "
                                  "such as CN=www.example.com, O=Contoso", subject='www.example.com'),
     'raw-policy': _certificate_case("policy.key_props.key_size must be a whole number, got '2048'", policy={'key_props': {'key_size': '2048'}}),
