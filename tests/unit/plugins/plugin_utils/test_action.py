@@ -48,7 +48,7 @@ def test_unset_connection_options_come_from_templated_variables():
     action = SecretActionModule.__new__(SecretActionModule)
     action._task = types.SimpleNamespace(check_mode=False, args={'secret_name': 'db', 'vault_name': 'shop', 'retries': 1})  # pylint: disable=protected-access
     action._templar = Templar(loader=DataLoader(), variables=task_vars)  # pylint: disable=protected-access
-    args = action.module_args(task_vars)
+    args = action.module_args = action.args_with_variables(task_vars)
     # The task's vault_name hides the vault_url variable; the task's retries win; lookup-only variables are not passed on.
     assert args == {'secret_name': 'db', 'vault_name': 'shop', 'retries': 1, 'timeout': 7, 'client_id': 'from-vars'}
-    assert action.object_key(args) == ['keyvault.azure.secret', 'shop', 'db']
+    assert action.object_keys() == [['keyvault.azure.secret', 'shop', 'db']]
