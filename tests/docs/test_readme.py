@@ -12,15 +12,16 @@ fixed ports cannot clash with a vault a developer keeps running.
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
 
-import pytest
 from quickstart import missing_lines
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'utils'))
+from sanity import copy_collection  # noqa: E402 pylint: disable=wrong-import-position
+
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'quickstart.py')
 VENV = os.path.join(REPO_ROOT, '.venv')
 SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -28,18 +29,9 @@ SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 VAULT_PORTS = (8443, 8444)
 
 
-def checkout_files():
-    output = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard', '-z'], cwd=REPO_ROOT, check=True,
-                            capture_output=True).stdout.decode('utf-8')
-    return sorted({path for path in output.split('\0') if path and os.path.lexists(os.path.join(REPO_ROOT, path))})
-
-
 def fresh_checkout(destination):
-    """The checkout's files, with the virtual environment `make test` built (so `make` finds it up to date)."""
-    for relative in checkout_files():
-        target = os.path.join(destination, relative)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy2(os.path.join(REPO_ROOT, relative), target, follow_symlinks=False)
+    """The files a clone would have (tracked and new ones), with the virtual environment `make test` built."""
+    copy_collection(destination)
     os.symlink(VENV, os.path.join(destination, '.venv'))
 
 
