@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 # Copyright: Contributors to the keyvault.azure collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run the README's quickstart the way a reader types it.
@@ -70,8 +69,8 @@ def parse(readme_text):
                     raise QuickstartError('output before the first command of a quickstart block: %r' % line)
                 steps[-1][1].append(line.strip())
             continued = bool(steps) and (line.startswith(PROMPT) or continued) and line.endswith('\\')
-        blocks.append((marker.group(1), [(command, expected) for command, expected in steps]))
-    if not any(kind == 'shell' for kind, _ in blocks):
+        blocks.append((marker.group(1), [tuple(step) for step in steps]))
+    if not any(block[0] == 'shell' for block in blocks):
         raise QuickstartError('the README marks no quickstart shell block')
     return blocks
 
@@ -128,7 +127,7 @@ def stop(process):
 def run_shell(steps, checkout):
     """Runs the commands in one bash session; returns [{'command', 'expected', 'output'}] up to the one that failed, and bash's status."""
     script = ['set -e']
-    for command, _ in steps:
+    for command, unused_expected in steps:
         script.extend([command, 'echo ' + SEPARATOR])
     completed = subprocess.run(['bash', '-c', '\n'.join(script)], cwd=checkout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, timeout=COMMAND_TIMEOUT, check=False)
@@ -147,9 +146,9 @@ def run(readme_path, checkout):
         for number, (kind, steps) in enumerate(blocks):
             if kind == 'own terminal':
                 log_path = os.path.join(checkout, '.quickstart-terminal-%d.log' % number)
-                process = start_background([command for command, _ in steps], checkout, log_path)
+                process = start_background([step[0] for step in steps], checkout, log_path)
                 background.append((process, log_path))
-                wait_for_output(process, log_path, [line for _, expected in steps for line in expected])
+                wait_for_output(process, log_path, [line for step in steps for line in step[1]])
         shell_steps = [step for kind, steps in blocks if kind == 'shell' for step in steps]
         report['steps'], report['status'] = run_shell(shell_steps, checkout)
     except QuickstartError as error:

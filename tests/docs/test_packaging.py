@@ -45,7 +45,7 @@ def test_built_collection_ships_plugins_docs_and_no_tests_that_need_the_local_va
 
 def imported_top_level_modules():
     names = set()
-    for folder, _, files in os.walk(os.path.join(REPO_ROOT, 'plugins')):
+    for folder, unused_subfolders, files in os.walk(os.path.join(REPO_ROOT, 'plugins')):
         for name in files:
             if not name.endswith('.py'):
                 continue
