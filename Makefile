@@ -17,7 +17,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 # The collection under test must not be shadowed by a copy in the user's own collection paths.
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 
-.PHONY: demo test lint venv install vault sanity pytest localvault-tests unit integration fleet-host-packages fleet-tests fleet-demo bench clean
+.PHONY: demo test lint venv install vault sanity pytest localvault-tests unit integration fleet-host-packages fleet-tests fleet-demo fleet-demo-rbac bench clean
 
 demo: install
 	@echo "==> Starting a throw-away local Key Vault and running playbooks/demo.yml against it"
@@ -83,6 +83,11 @@ fleet-tests: venv fleet-host-packages
 # secrets play, then playbooks/certificate_rollout.yml twice (the second run changes nothing). Needs root.
 fleet-demo: venv fleet-host-packages
 	$(VENV_PYTHON) tests/fleet/fleet_harness.py demo
+
+# The same fleet on a vault with the Azure RBAC permission model: each VM's identity holds Key Vault Secrets User
+# on its own application secret only, reads it, and is refused its neighbour's. Needs root.
+fleet-demo-rbac: venv fleet-host-packages
+	$(VENV_PYTHON) tests/fleet/fleet_harness.py demo --rbac
 
 # Issue 7's benchmark against a throw-away local vault: a table here, JSON in .venv/bench/ (e.g. BENCH_ARGS="--only lookup50,floor").
 bench: install

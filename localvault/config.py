@@ -16,7 +16,9 @@ The configuration file is JSON; every key is optional::
       "certificate_creation_delay_seconds": 2,
       "server_cert_sans": ["vault.example.test", "192.0.2.10"],
       "vms": [{"name": "web01", "addresses": ["198.18.0.11"], "system_assigned_identity": "web01",
-               "user_assigned_identities": ["ci"]}]
+               "user_assigned_identities": ["ci"]}],
+      "permission_model": "rbac",
+      "role_assignments": [{"identity": "ci", "role": "Key Vault Secrets User", "scope": "secrets/app"}]
     }
 
 Identities from the file are added to the two defaults (``vm``, system-assigned, secrets get/list;
@@ -25,6 +27,9 @@ identity may be system-assigned, unless ``vms`` are configured: then each VM may
 system-assigned identity (an identity from the list, on no other VM), and one more may be left to
 the callers that are not VMs. A VM's user-assigned identities are names of user-assigned identities
 from the list, shared by any number of VMs. See :mod:`localvault.vms`.
+
+``permission_model`` is ``access_policies`` (the default: the identities' ``permissions`` apply) or
+``rbac`` (the ``role_assignments`` apply instead); see :mod:`localvault.rbac`.
 """
 
 import dataclasses
@@ -32,6 +37,7 @@ import json
 import threading
 import uuid
 
+from localvault import rbac
 from localvault.identity import Identity
 from localvault.vms import VirtualMachine, normalized_address
 
@@ -74,6 +80,7 @@ class Config:
     settings: RuntimeSettings
     server_cert_sans: tuple
     vms: tuple = ()
+    authorization: rbac.Authorization = rbac.Authorization()
 
 
 class SettingsHolder:
@@ -136,6 +143,10 @@ def from_dict(raw):
     identities = _merge_identities(raw.pop("identities", []))
     vms = _vms(raw.pop("vms", []), identities)
     _check_system_assigned(identities, vms)
+    try:
+        authorization = rbac.parse(raw.pop("permission_model", rbac.ACCESS_POLICIES), raw.pop("role_assignments", []), identities)
+    except rbac.AuthorizationError as exc:
+        raise ConfigError(str(exc)) from None
     sans = raw.pop("server_cert_sans", [])
     if not isinstance(sans, list) or not all(isinstance(san, str) and san for san in sans):
         raise ConfigError("server_cert_sans must be a list of host names or IP addresses")
@@ -144,7 +155,7 @@ def from_dict(raw):
     if raw:
         raise ConfigError(f"unknown configuration keys: {', '.join(sorted(raw))}")
     return Config(vault_name=vault_name, tenant_id=tenant_id, identities=identities, settings=settings, server_cert_sans=tuple(sans),
-                  vms=vms)
+                  vms=vms, authorization=authorization)
 
 
 def _pop_str(raw, key, default):

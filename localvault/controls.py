@@ -14,7 +14,11 @@
   ``latency`` seconds and, with ``drop``, closes the connection: a response lost or late after a write happened;
 * ``POST /_emulator/reset`` - zero the counters, empty the request log and clear the faults;
 * ``GET|POST|DELETE /_emulator/settings`` - read, change, or restore the configured run-time settings
-  (deletion/recovery/certificate-creation delays, token lifetime, retention, purge protection).
+  (deletion/recovery/certificate-creation delays, token lifetime, retention, purge protection);
+* ``GET|POST|DELETE /_emulator/authorization`` - read, change, or restore the configured permission model and
+  role assignments: ``{"permission_model": "rbac", "role_assignments": [{"identity": "vm", "role":
+  "Key Vault Secrets User", "scope": "secrets/app"}]}``, each key optional; given role assignments replace the
+  current ones (see :mod:`localvault.rbac`).
 """
 
 import collections
@@ -24,6 +28,7 @@ import threading
 import time
 
 from localvault.config import ConfigError
+from localvault.rbac import AuthorizationError
 
 CONTROLS_PREFIX = "/_emulator"
 IMDS_OPERATION = "ImdsToken"
@@ -198,8 +203,9 @@ class Faults:
 class Controls:
     """Counters, faults and run-time settings, and the HTTP face of them."""
 
-    def __init__(self, settings, known_operations):
+    def __init__(self, settings, known_operations, authorization=None):
         self.settings = settings
+        self.authorization = authorization
         self.counters = Counters()
         self.faults = Faults(known_operations)
 
@@ -212,7 +218,7 @@ class Controls:
             return 400, {"error": "the request body is not valid JSON"}
         try:
             return self._dispatch(method, resource, payload)
-        except (ControlError, ConfigError, TypeError) as exc:
+        except (ControlError, ConfigError, AuthorizationError, TypeError) as exc:
             return 400, {"error": str(exc)}
 
     def _dispatch(self, method, resource, payload):
@@ -241,5 +247,13 @@ class Controls:
                 return 200, dataclasses.asdict(self.settings.update(payload))
             if method == "DELETE":
                 return 200, dataclasses.asdict(self.settings.reset())
+        if resource == "authorization" and self.authorization is not None:
+            if method == "GET":
+                return 200, self.authorization.current().describe()
+            if method == "POST":
+                return 200, self.authorization.update(payload).describe()
+            if method == "DELETE":
+                return 200, self.authorization.reset().describe()
         return 404, {"error": f"no control {method} {CONTROLS_PREFIX}/{resource}",
-                     "controls": ["GET counters", "GET requests", "POST reset", "GET|POST|DELETE faults", "GET|POST|DELETE settings"]}
+                     "controls": ["GET counters", "GET requests", "POST reset", "GET|POST|DELETE faults", "GET|POST|DELETE settings",
+                                  "GET|POST|DELETE authorization"]}

@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from localvault import certificates_api, secrets_api, tls
-from localvault.config import SettingsHolder
+from localvault import certificates_api, rbac, secrets_api, tls
+from localvault.config import RESOURCE_GROUP, SettingsHolder
 from localvault.controls import CONTROLS_PREFIX, IMDS_OPERATION, Controls
 from localvault.errors import KeyVaultError
 from localvault.identity import IdentityDirectory, TokenService, imds_token
@@ -50,6 +50,7 @@ class VaultState:
 
     def __init__(self, config, settings, store, directory, tokens, controls, backup_key, fleet, clock=time.time):
         self.config = config
+        self.authorization = controls.authorization
         self.backup_key = backup_key
         self.settings = settings
         self.store = store
@@ -160,6 +161,12 @@ class VaultApplication:
     def _authorize(self, request):
         route = request.route
         if route.permission is None:
+            return
+        authorization = self.vault.authorization.current()
+        if authorization.permission_model == rbac.RBAC:
+            vault_name = self.vault.config.vault_name
+            rbac.authorize(authorization, route.operation, request.params.get("name"), request.caller,
+                           rbac.vault_resource_id(RESOURCE_GROUP, vault_name), vault_name, self.vault.tokens.issuer)
             return
         collection = route.permission[0]
         names = route.permission_names()
@@ -376,7 +383,9 @@ class LocalVault:
         router = build_router()
         self.store = Store(":memory:" if self.ephemeral else os.path.join(self.state_dir, DATABASE_FILE))
         fleet = Fleet(self.config.vms, self.config.identities)
-        self.vault = VaultState(self.config, settings, self.store, directory, tokens, Controls(settings, router.operations()), backup_key, fleet)
+        authorization = rbac.AuthorizationHolder(self.config.authorization, self.config.identities)
+        controls = Controls(settings, router.operations(), authorization)
+        self.vault = VaultState(self.config, settings, self.store, directory, tokens, controls, backup_key, fleet)
         bind_host = "" if self.host == "0.0.0.0" else self.host.strip("[]")
         vault_server = TlsServer((bind_host, self._ports[0]), VaultHandler, ssl_context)
         imds_server = _Server((bind_host, self._ports[1]), ImdsHandler)

@@ -100,7 +100,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import HAS_CRYPTOGRAPHY, der_to_pem, split_backing_secret
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
-from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, deleted_or, describe_reference
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, deleted_or, reference_label
 
 
 class LookupModule(KeyVaultLookupBase):
@@ -115,38 +115,38 @@ class LookupModule(KeyVaultLookupBase):
 
 
 def read_part(options, reference, part):
-    subject = describe_reference('certificate', reference)
+    label = reference_label('certificate', reference)
     try:
         if part == 'certificate':
-            return read_certificate_pem(options, reference, subject)
-        return backing_secret_parts(options, reference, subject, part)
+            return read_certificate_pem(options, reference, label)
+        return backing_secret_parts(options, reference, label, part)
     except KeyVaultError as error:
         if error.kind != 'not_found' or reference.version:
             raise
         client = client_layer().get_certificate_client(options, reference.vault_url)
-        raise deleted_or(error, options, reference, subject, 'certificates/get', client.get_deleted_certificate)
+        raise deleted_or(error, options, reference, label, 'certificates/get', client.get_deleted_certificate)
 
 
-def read_certificate_pem(options, reference, subject):
-    client = vault_call(options, reference.vault_url, 'certificates/get', subject, client_layer().get_certificate_client, options, reference.vault_url)
+def read_certificate_pem(options, reference, label):
+    client = vault_call(options, reference.vault_url, 'certificates/get', label, client_layer().get_certificate_client, options, reference.vault_url)
     if reference.version:
-        certificate = vault_call(options, reference.vault_url, 'certificates/get', subject, client.get_certificate_version,
+        certificate = vault_call(options, reference.vault_url, 'certificates/get', label, client.get_certificate_version,
                                  reference.name, reference.version)
     else:
-        certificate = vault_call(options, reference.vault_url, 'certificates/get', subject, client.get_certificate, reference.name)
+        certificate = vault_call(options, reference.vault_url, 'certificates/get', label, client.get_certificate, reference.name)
     if not certificate.cer:
-        raise KeyVaultError('not_found', '%s in vault %s is still being created and has no certificate yet' % (subject, reference.vault_url))
+        raise KeyVaultError('not_found', '%s in vault %s is still being created and has no certificate yet' % (label, reference.vault_url))
     return der_to_pem(certificate.cer)
 
 
-def backing_secret_parts(options, reference, subject, part):
+def backing_secret_parts(options, reference, label, part):
     """``part`` of the certificate's backing secret, which holds the certificate, its chain and the key."""
-    client = vault_call(options, reference.vault_url, 'secrets/get', subject, client_layer().get_secret_client, options, reference.vault_url)
-    secret = vault_call(options, reference.vault_url, 'secrets/get', subject, client.get_secret, reference.name, reference.version)
+    client = vault_call(options, reference.vault_url, 'secrets/get', label, client_layer().get_secret_client, options, reference.vault_url)
+    secret = vault_call(options, reference.vault_url, 'secrets/get', label, client.get_secret, reference.name, reference.version)
     if not secret.properties.managed:
         raise KeyVaultError('not_found', '%s was not found in vault %s: %s is a plain secret, not the backing secret of a certificate' % (
-            subject, reference.vault_url, reference.name))
-    private_key, certificates = split_backing_secret(secret.value, secret.properties.content_type, 'the backing secret of %s' % subject)
+            label, reference.vault_url, reference.name))
+    private_key, certificates = split_backing_secret(secret.value, secret.properties.content_type, 'the backing secret of %s' % label)
     parts = {
         'certificate': certificates[0],
         'chain': ''.join(certificates[1:]),
@@ -157,5 +157,5 @@ def backing_secret_parts(options, reference, subject, part):
         return parts
     if part == 'private_key' and private_key is None:
         raise KeyVaultError('invalid', 'the backing secret of %s in vault %s holds no private key: the key is not exportable' % (
-            subject, reference.vault_url))
+            label, reference.vault_url))
     return parts[part]

@@ -124,7 +124,7 @@ _raw:
 import json
 
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
-from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, deleted_or, describe_reference
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, deleted_or, reference_label
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 
@@ -149,14 +149,14 @@ class LookupModule(KeyVaultLookupBase):
 
 
 def read_secret_value(options, reference):
-    subject = describe_reference('secret', reference)
-    client = vault_call(options, reference.vault_url, 'secrets/get', subject, client_layer().get_secret_client, options, reference.vault_url)
+    label = reference_label('secret', reference)
+    client = vault_call(options, reference.vault_url, 'secrets/get', label, client_layer().get_secret_client, options, reference.vault_url)
     try:
-        return vault_call(options, reference.vault_url, 'secrets/get', subject, client.get_secret, reference.name, reference.version).value
+        return vault_call(options, reference.vault_url, 'secrets/get', label, client.get_secret, reference.name, reference.version).value
     except KeyVaultError as error:
         if error.kind != 'not_found' or reference.version:
             raise
-        raise deleted_or(error, options, reference, subject, 'secrets/get', client.get_deleted_secret)
+        raise deleted_or(error, options, reference, label, 'secrets/get', client.get_deleted_secret)
 
 
 def decode_json(value, reference):
@@ -165,4 +165,4 @@ def decode_json(value, reference):
     except ValueError as error:
         # Only the position of the problem is reported: the decoder's message could quote the value.
         raise KeyVaultError('invalid', '%s in vault %s is not valid JSON (error at line %d column %d)' % (
-            describe_reference('secret', reference), reference.vault_url, getattr(error, 'lineno', 0), getattr(error, 'colno', 0)))
+            reference_label('secret', reference), reference.vault_url, getattr(error, 'lineno', 0), getattr(error, 'colno', 0)))

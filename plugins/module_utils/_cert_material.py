@@ -31,19 +31,17 @@ else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
-from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import CertificateState, policy_from_sdk
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, normalize_tags
 
 _PEM_BLOCK = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----', re.DOTALL)
 # The OID of a user principal name in a subject alternative name (a Microsoft "other name").
 _UPN_OID = '1.3.6.1.4.1.311.20.2.3'
 _CURVE_NAMES = {'secp256r1': 'P-256', 'secp384r1': 'P-384', 'secp521r1': 'P-521', 'secp256k1': 'P-256K'}
 
-ImportMaterial = collections.namedtuple('ImportMaterial', ['value', 'content_type', 'description'])
-ImportMaterial.__doc__ = """What a certificate import sends: ``value`` (bytes: a PEM bundle, or a PKCS#12 file without
+ImportPayload = collections.namedtuple('ImportPayload', ['value', 'content_type', 'description'])
+ImportPayload.__doc__ = """What a certificate import sends: ``value`` (bytes: a PEM bundle, or a PKCS#12 file without
 password) in ``content_type`` (PEM or PKCS12), and the ``description`` of its leaf certificate
-(thumbprint, x5t, subject, SANs, key type...; see describe_certificate)."""
+(thumbprint, x5t, subject, SANs, key type...; see parse_certificate)."""
 
 
 class LoadedMaterial(object):
@@ -163,8 +161,8 @@ def certificate_pem(certificate):
     return certificate.public_bytes(serialization.Encoding.PEM).decode('ascii')
 
 
-def import_material(material, content_type):
-    """The ImportMaterial that imports ``material`` (a LoadedMaterial) stored as ``content_type``.
+def build_import_payload(material, content_type):
+    """The ImportPayload that imports ``material`` (a LoadedMaterial) stored as ``content_type``.
 
     The key is sent as unencrypted PKCS#8 (the only PEM key form the service reads) or inside a
     PKCS#12 file without password, inside the TLS connection the request travels in, so no
@@ -175,12 +173,12 @@ def import_material(material, content_type):
     else:
         value = pkcs12.serialize_key_and_certificates(None, material.private_key, material.leaf, material.certificates[1:] or None,
                                                       serialization.NoEncryption())
-    description = describe_certificate(material.leaf)
-    description.update(describe_key(material.private_key))
-    return ImportMaterial(value, content_type, description)
+    description = parse_certificate(material.leaf)
+    description.update(key_parameters(material.private_key))
+    return ImportPayload(value, content_type, description)
 
 
-def describe_key(private_key):
+def key_parameters(private_key):
     """``key_type``, ``key_size`` and ``curve`` of a key, with the policy's names."""
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         curve = _CURVE_NAMES.get(private_key.curve.name, private_key.curve.name)
@@ -228,7 +226,7 @@ def _subject_alternative_names(certificate):
     return dict((kind, values) for kind, values in sans.items() if values)
 
 
-def describe_certificate(certificate):
+def parse_certificate(certificate):
     """Thumbprints, subject (RFC 4514) and subject alternative names of an X.509 certificate."""
     der = certificate.public_bytes(serialization.Encoding.DER)
     return {
@@ -239,9 +237,9 @@ def describe_certificate(certificate):
     }
 
 
-def describe_der(der):
-    """describe_certificate for the DER bytes the service returns as ``cer``."""
-    return describe_certificate(x509.load_der_x509_certificate(bytes(der)))
+def parse_der_certificate(der):
+    """parse_certificate for the DER bytes the service returns as ``cer``."""
+    return parse_certificate(x509.load_der_x509_certificate(bytes(der)))
 
 
 def der_to_pem(der):
@@ -266,45 +264,3 @@ def split_backing_secret(value, content_type, source):
         private_key, certificates = _load_pkcs12(decoded, None, source)
     ordered = leaf_first(private_key, certificates) or list(certificates)
     return (private_key_pem(private_key) if private_key is not None else None), [certificate_pem(c) for c in ordered]
-
-
-def _text(value):
-    return None if value is None else str(getattr(value, 'value', value))
-
-
-def properties_state(properties, **fields):
-    """CertificateState from the SDK's CertificateProperties (what lists return: no policy, no X.509 details)."""
-    thumbprint_bytes = properties.x509_thumbprint
-    state = dict(
-        name=properties.name,
-        id=properties.id,
-        version=properties.version,
-        issued=bool(thumbprint_bytes),
-        thumbprint=bytes(thumbprint_bytes).hex().upper() if thumbprint_bytes else None,
-        x5t=base64.urlsafe_b64encode(bytes(thumbprint_bytes)).rstrip(b'=').decode('ascii') if thumbprint_bytes else None,
-        enabled=properties.enabled,
-        tags=normalize_tags(properties.tags) or {},
-        not_before=datetime_to_timestamp(properties.not_before),
-        expires=datetime_to_timestamp(properties.expires_on),
-        created=datetime_to_timestamp(properties.created_on),
-        updated=datetime_to_timestamp(properties.updated_on),
-        recovery_level=_text(properties.recovery_level),
-        recoverable_days=properties.recoverable_days,
-    )
-    state.update(fields)
-    return CertificateState(**state)
-
-
-def certificate_state(certificate):
-    """CertificateState from the SDK's KeyVaultCertificate (or DeletedCertificate): with policy and X.509 details."""
-    cer = certificate.cer
-    described = describe_der(cer) if cer else {}
-    return properties_state(
-        certificate.properties,
-        issued=bool(cer),
-        subject=described.get('subject'),
-        sans=described.get('sans'),
-        secret_id=certificate.secret_id,
-        key_id=certificate.key_id,
-        policy=policy_from_sdk(certificate.policy) if certificate.policy is not None else None,
-    )

@@ -16,15 +16,7 @@ import traceback
 
 try:
     from azure.core.pipeline.policies import RetryPolicy
-    from azure.identity import (
-        AzureCliCredential,
-        CertificateCredential,
-        ClientSecretCredential,
-        DefaultAzureCredential,
-        EnvironmentCredential,
-        ManagedIdentityCredential,
-        WorkloadIdentityCredential,
-    )
+    import azure.identity as identity_module
     from azure.keyvault.certificates import CertificateClient
     from azure.keyvault.secrets import SecretClient
 except ImportError:
@@ -35,6 +27,7 @@ else:
     HAS_AZURE = True
     AZURE_IMPORT_ERROR = None
 
+from ansible_collections.keyvault.azure.plugins.module_utils._auth_sources import AUTH_SOURCE_REGISTRY
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, one_line
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 
@@ -98,27 +91,7 @@ def build_credential(options):
     if options.proxy:
         transport['proxies'] = {'http': options.proxy, 'https': options.proxy}
     authority = {'authority': options.authority} if options.authority else {}
-    source = options.auth_source
-    if source == 'managed_identity':
-        if options.object_id:
-            return ManagedIdentityCredential(identity_config={'object_id': options.object_id}, **transport)
-        if options.resource_id:
-            return ManagedIdentityCredential(identity_config={'resource_id': options.resource_id}, **transport)
-        return ManagedIdentityCredential(client_id=options.client_id, **transport)
-    if source == 'auto':
-        identity = {'managed_identity_client_id': options.client_id} if options.client_id else {}
-        return DefaultAzureCredential(**dict(identity, **dict(authority, **transport)))
-    if source == 'cli':
-        return AzureCliCredential(tenant_id=options.tenant_id or '')
-    if source == 'service_principal':
-        if options.client_certificate_path:
-            return CertificateCredential(options.tenant_id, options.client_id, options.client_certificate_path,
-                                         password=options.client_certificate_password, **dict(authority, **transport))
-        return ClientSecretCredential(options.tenant_id, options.client_id, options.client_secret, **dict(authority, **transport))
-    if source == 'workload_identity':
-        return WorkloadIdentityCredential(tenant_id=options.tenant_id, client_id=options.client_id,
-                                          token_file_path=options.federated_token_file, **dict(authority, **transport))
-    return EnvironmentCredential(**dict(authority, **transport))
+    return AUTH_SOURCE_REGISTRY[options.auth_source].credential(identity_module, options, transport, authority)
 
 
 def client_settings(options):

@@ -39,7 +39,24 @@ _TLS_REASON = re.compile(r'certificate verify failed: ([^(\'"\]]+)')
 _ERRNO_REASON = re.compile(r'(\[Errno -?\d+\] [^\'")\]]+)')
 
 # Inner error codes the service uses for a missing access-policy permission.
-_PERMISSION_CODES = ('AccessDenied', 'ForbiddenByPolicy', 'ForbiddenByRbac')
+_PERMISSION_CODES = ('AccessDenied', 'ForbiddenByPolicy')
+# A vault with the Azure RBAC permission model refuses with this inner code and names the data action it missed
+# and the resource it checked, in lines such as "Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'".
+_RBAC_CODE = 'ForbiddenByRbac'
+_RBAC_ACTION = re.compile(r"Action: '([^']+)'")
+_RBAC_OBJECT = re.compile(r"Resource: '[^']*/vaults/[^/']+/((?:secrets|certificates)/[^/']+)'", re.IGNORECASE)
+# For each data action, the narrowest built-in role that grants it (data actions of each role: "Azure built-in
+# roles for Security", MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/security.md).
+# Exact actions first, then prefixes: every other secrets action is in Secrets Officer's secrets/*, every other
+# certificates, issuer (certificatecas) and contacts action in Certificates Officer's.
+_RBAC_ROLES = (
+    ('microsoft.keyvault/vaults/secrets/getsecret/action', 'Key Vault Secrets User'),
+    ('microsoft.keyvault/vaults/secrets/readmetadata/action', 'Key Vault Reader'),
+    ('microsoft.keyvault/vaults/certificates/read', 'Key Vault Reader'),
+    ('microsoft.keyvault/vaults/certificatecas/read', 'Key Vault Reader'),
+    ('microsoft.keyvault/vaults/secrets/', 'Key Vault Secrets Officer'),
+    ('microsoft.keyvault/vaults/certificate', 'Key Vault Certificates Officer'),
+)
 
 
 class KeyVaultError(Exception):
@@ -88,6 +105,9 @@ def _http_error(error, where, subject, permission, options):
     if status == 403:
         if inner_code == 'SecretDisabled' or inner_code == 'CertificateDisabled' or 'disabled' in service_message.lower():
             return KeyVaultError('disabled', '%s in %s is disabled, so it cannot be read (%s)' % (subject, where, said))
+        if inner_code == _RBAC_CODE:
+            return KeyVaultError('forbidden', 'access to %s in %s was denied by Azure RBAC: %s %s (%s)' % (
+                subject, where, options.identity_description(), _missing_role(service_message), said))
         if inner_code in _PERMISSION_CODES or 'does not have' in service_message:
             return KeyVaultError('forbidden', 'access to %s in %s was denied: %s lacks the %s permission (%s)' % (
                 subject, where, options.identity_description(), permission, said))
@@ -112,6 +132,18 @@ def _http_error(error, where, subject, permission, options):
             where, subject, status, options.retries, said))
     return KeyVaultError('unexpected', '%s answered the request for %s with HTTP %d %s (%s)' % (
         where, subject, status, code or '', said))
+
+
+def _missing_role(service_message):
+    """What an RBAC refusal says is missing: the data action, where it is needed, and a built-in role that grants it."""
+    action = _RBAC_ACTION.search(service_message)
+    if not action:
+        return 'has no role assignment that allows this request'
+    target = _RBAC_OBJECT.search(service_message)
+    where = 'the vault or %s' % target.group(1) if target else 'the vault'
+    role = next((name for prefix, name in _RBAC_ROLES if action.group(1).lower().startswith(prefix)), None)
+    granted_by = '; the built-in role %s grants it' % role if role else ''
+    return 'has no role assignment at %s that grants the data action %s%s' % (where, action.group(1), granted_by)
 
 
 def _answered_by(error, vault_url):

@@ -12,9 +12,10 @@ import re
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
-# The service's rule for secret, certificate and key names.
+# The service's rule for secret, certificate and key names (the name path parameter's pattern in the Key Vault
+# REST API's OpenAPI descriptions; at most 127 characters, observed).
 OBJECT_NAME_PATTERN = re.compile(r'^[0-9A-Za-z-]{1,127}$')
-# Versions the service hands out are 32 hexadecimal digits.
+# Versions the service hands out are 32 hexadecimal digits (observed in every id it returns).
 VERSION_PATTERN = re.compile(r'^[0-9A-Fa-f]{32}$')
 
 ObjectReference = collections.namedtuple('ObjectReference', ['vault_url', 'name', 'version'])

@@ -24,7 +24,8 @@ from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyV
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 from ansible_collections.keyvault.azure.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, ConnectionOptions
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import carries_tags
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 
 
 class KeyVaultModule(object):
@@ -65,12 +66,12 @@ class KeyVaultModule(object):
     def certificate_client(self):
         return get_certificate_client(self.options)
 
-    def call(self, permission, subject, function, *args, **kwargs):
-        """``function(*args, **kwargs)``; any error becomes a KeyVaultError about ``subject``.
+    def call(self, permission, label, function, *args, **kwargs):
+        """``function(*args, **kwargs)``; any error becomes a KeyVaultError about ``label``.
 
         ``permission`` is the access-policy permission the call needs, e.g. ``secrets/get``.
         """
-        return vault_call(self.options, self.vault_url, permission, subject, function, *args, **kwargs)
+        return vault_call(self.options, self.vault_url, permission, label, function, *args, **kwargs)
 
     def run(self, main):
         """Run ``main(self)``, failing with a one-line message on any vault or input error."""
@@ -93,44 +94,115 @@ class KeyVaultModule(object):
             result['diff'] = diff
         self.module.exit_json(changed=changed, retries=retries, **result)
 
+    def warn(self, message):
+        self.module.warn(redact(message, self.options.sensitive_values()))
+
     def fail_json(self, msg, **result):
         retries = self._report_retries()
         self.module.fail_json(msg=redact(msg, self.options.sensitive_values()), retries=retries, **result)
 
 
-def deleted_but_recoverable(subject, where, deleted):
+def deleted_but_recoverable(label, where, deleted):
     """The error for ``state: present`` on a name whose object is deleted but recoverable and recover is false."""
     return KeyVaultError('deleted', '%s in %s is deleted but recoverable (until it is purged on %s); set recover: true to bring it back, '
                                     'or purge it first (state: absent, purge: true)' % (
-                                        subject, where, format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)) or 'an unknown date'))
+                                        label, where, format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)) or 'an unknown date'))
 
 
-def converge_absent(call, area, name, found, read_deleted, begin_delete, purge_deleted, purge, check_mode):
-    """``state: absent`` for an object the vault soft-deletes: ``(changed, lifecycle before, lifecycle after)``.
+class SoftDeletable(object):
+    """The deleted-but-recoverable side of one secret or certificate: read, recover, delete, purge.
 
-    ``call(permission, function, *args)`` is the module's vault call; ``area`` is ``secrets`` or
-    ``certificates``; ``found`` says whether the object exists; ``read_deleted()`` returns the deleted
-    object or None. The lifecycle states are ``present``, ``deleted`` and ``absent``.
+    ``kind`` is ``secret`` or ``certificate``: it picks the client's methods (``get_deleted_<kind>``,
+    ``begin_recover_deleted_<kind>``...) and the permissions (``<kind>s/...``). ``call(permission,
+    function, *args)`` is the module's vault call for the object.
     """
-    if found:
-        if not check_mode:
-            poller = call(area + '/delete', begin_delete, name)
-            # The poller waits until the deleted object is visible, so that it can be purged.
-            call(area + '/get', poller.wait)
-            if purge:
-                _purge_deleted(call, area, purge_deleted, name)
-        return True, 'present', 'absent' if purge else 'deleted'
-    if purge and read_deleted() is not None:
-        if not check_mode:
-            _purge_deleted(call, area, purge_deleted, name)
-        return True, 'deleted', 'absent'
-    return False, 'absent', 'absent'
 
+    def __init__(self, vault, call, client, kind, name, label):
+        self._vault = vault
+        self._call = call
+        self._client = client
+        self._kind = kind
+        self._area = kind + 's'
+        self._name = name
+        self._label = label
 
-def _purge_deleted(call, area, purge_deleted, name):
-    try:
-        call(area + '/purge', purge_deleted, name)
-    except KeyVaultError as error:
-        # A vault without soft delete has nothing left to purge.
-        if error.kind != 'not_found':
+    def _method(self, pattern):
+        return getattr(self._client, pattern % self._kind)
+
+    def read_deleted(self):
+        """The deleted-but-recoverable object of this name, or None when there is none (or it cannot be seen)."""
+        try:
+            return self._call(self._area + '/get', self._method('get_deleted_%s'), self._name)
+        except KeyVaultError as error:
+            # Without permission to look, the write that follows reports a deleted object clearly.
+            if error.kind in ('not_found', 'forbidden'):
+                return None
             raise
+
+    def recover_deleted(self, recover):
+        """For ``state: present`` on a name with no current object: the deleted object, or None when there is none.
+
+        With ``recover`` the object is recovered (not in check mode), otherwise the task fails.
+        """
+        deleted = self.read_deleted()
+        if deleted is None:
+            return None
+        if not recover:
+            raise deleted_but_recoverable(self._label, 'vault %s' % self._vault.vault_url, deleted)
+        if not self._vault.check_mode:
+            poller = self._call(self._area + '/recover', self._method('begin_recover_deleted_%s'), self._name)
+            # The poller waits until the recovered object can be read.
+            self._call(self._area + '/get', poller.wait)
+        return deleted
+
+    def converge_absent(self, found, purge):
+        """``state: absent``: ``(changed, lifecycle before, lifecycle after)``; ``found`` says whether the object exists.
+
+        The lifecycle states are ``present``, ``deleted`` and ``absent``.
+        """
+        if found:
+            if not self._vault.check_mode:
+                poller = self._call(self._area + '/delete', self._method('begin_delete_%s'), self._name)
+                # The poller waits until the deleted object is visible, so that it can be purged.
+                self._call(self._area + '/get', poller.wait)
+                if purge:
+                    self._purge()
+            return True, 'present', 'absent' if purge else 'deleted'
+        if purge and self.read_deleted() is not None:
+            if not self._vault.check_mode:
+                self._purge()
+            return True, 'deleted', 'absent'
+        return False, 'absent', 'absent'
+
+    def _purge(self):
+        try:
+            self._call(self._area + '/purge', self._method('purge_deleted_%s'), self._name)
+        except KeyVaultError as error:
+            # A vault without soft delete has nothing left to purge (observed: its DELETE answer has no recoveryId
+            # and the deleted object is gone at once).
+            if error.kind != 'not_found':
+                raise
+
+
+def check_listing_options(params):
+    """The combinations of an info module's name, version, list_versions and deleted that cannot work."""
+    if params['list_versions'] and not params['name']:
+        raise KeyVaultInputError('list_versions needs name')
+    if params['list_versions'] and params['deleted']:
+        raise KeyVaultInputError('list_versions and deleted cannot be combined')
+    if params['version'] is not None and (params['list_versions'] or params['deleted']):
+        raise KeyVaultInputError('version cannot be combined with list_versions or deleted')
+
+
+def by_name(result):
+    return result['name']
+
+
+def listed_results(vault, permission, label, list_items, wanted_tags, to_result, sort_key, properties_of=lambda item: item):
+    """The results of the listed items that carry ``wanted_tags``, sorted by ``sort_key``.
+
+    ``list_items()`` lists them (the call is made through the module, named ``permission`` and
+    ``label``); ``properties_of(item)`` is where an item keeps its tags.
+    """
+    items = vault.call(permission, label, lambda: list(list_items()))
+    return sorted((to_result(item) for item in items if carries_tags(properties_of(item).tags, wanted_tags)), key=sort_key)

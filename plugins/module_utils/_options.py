@@ -15,6 +15,7 @@ import re
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
+from ansible_collections.keyvault.azure.plugins.module_utils._auth_sources import AUTH_SOURCE_REGISTRY, is_set as _is_set
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, normalize_vault_url
 
 CLOUDS = {
@@ -24,17 +25,10 @@ CLOUDS = {
 }
 DEFAULT_CLOUD = 'AzureCloud'
 
-AUTH_SOURCES = ('managed_identity', 'auto', 'cli', 'service_principal', 'workload_identity', 'environment')
+AUTH_SOURCES = tuple(AUTH_SOURCE_REGISTRY)
 
 # The auth options each source consumes; any other auth option given with it is a mistake.
-AUTH_OPTIONS_BY_SOURCE = {
-    'managed_identity': ('client_id', 'object_id', 'resource_id'),
-    'auto': ('client_id',),
-    'cli': ('tenant_id',),
-    'service_principal': ('tenant_id', 'client_id', 'client_secret', 'client_certificate_path', 'client_certificate_password'),
-    'workload_identity': ('tenant_id', 'client_id', 'federated_token_file'),
-    'environment': (),
-}
+AUTH_OPTIONS_BY_SOURCE = dict((name, source.options) for name, source in AUTH_SOURCE_REGISTRY.items())
 AUTH_OPTIONS = ('client_id', 'object_id', 'resource_id', 'tenant_id', 'client_secret', 'client_certificate_path',
                 'client_certificate_password', 'federated_token_file')
 
@@ -102,10 +96,6 @@ CONNECTION_ARGUMENT_SPEC = _build_argument_spec()
 OPTION_NAMES = tuple(CONNECTION_ARGUMENT_SPEC)
 
 
-def _is_set(value):
-    return value is not None and value != ''
-
-
 def _exclusive_message(names):
     env_names = ', '.join(env_var_for(name) for name in names)
     return 'parameters are mutually exclusive: %s (also check the environment variables %s)' % ('|'.join(names), env_names)
@@ -142,12 +132,7 @@ def check_auth_options(values):
     if unused:
         raise KeyVaultInputError('auth_source=%s does not use %s; remove %s or choose another auth_source (check also %s)' % (
             source, ', '.join(unused), 'it' if len(unused) == 1 else 'them', ', '.join(env_var_for(name) for name in unused)))
-    if source == 'service_principal':
-        missing = [name for name in ('tenant_id', 'client_id') if not _is_set(values.get(name))]
-        if not (_is_set(values.get('client_secret')) or _is_set(values.get('client_certificate_path'))):
-            missing.append('client_secret or client_certificate_path')
-        if missing:
-            raise KeyVaultInputError('auth_source=service_principal needs %s' % ', '.join(missing))
+    AUTH_SOURCE_REGISTRY[source].check(values)
     if _is_set(values.get('client_certificate_password')) and not _is_set(values.get('client_certificate_path')):
         raise KeyVaultInputError('client_certificate_password needs client_certificate_path')
 
@@ -222,20 +207,7 @@ class ConnectionOptions(object):
 
     def identity_description(self):
         """Who the plugin authenticates as, for error messages."""
-        if self.auth_source == 'managed_identity':
-            for option in ('client_id', 'object_id', 'resource_id'):
-                if getattr(self, option):
-                    return 'the user-assigned managed identity with %s %s' % (option, getattr(self, option))
-            return 'the system-assigned managed identity'
-        if self.auth_source == 'service_principal':
-            return 'the service principal %s in tenant %s' % (self.client_id, self.tenant_id)
-        if self.auth_source == 'auto':
-            return 'the DefaultAzureCredential chain'
-        if self.auth_source == 'cli':
-            return 'the Azure CLI account'
-        if self.auth_source == 'workload_identity':
-            return 'the workload identity%s' % (' with client_id %s' % self.client_id if self.client_id else '')
-        return 'the credential in the AZURE_* environment variables'
+        return AUTH_SOURCE_REGISTRY[self.auth_source].identity(self)
 
 
 def _bounded_number(values, option, default, minimum):

@@ -10,15 +10,14 @@ Everything here is pure: no requests, no Ansible module. The SDK's objects are o
 their attributes, so tests can hand in simple stand-ins.
 """
 
-import calendar
 import collections
-import datetime
-import re
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
-from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState
+from ansible_collections.keyvault.azure.plugins.module_utils._object_state import ObjectState, deleted_fields
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp, parse_timestamp
 
-# The service refuses larger values.
+# The service refuses larger values (Azure Key Vault service limits: a secret value is at most 25 KB).
 MAX_VALUE_BYTES = 25 * 1024
 
 # Attributes of a version that a task can manage besides the value. They can be changed in place
@@ -30,10 +29,6 @@ VALUE_HIDDEN = '(hidden)'
 VALUE_CHANGED = '(hidden, changed)'
 VALUE_NOT_COMPARED = '(hidden, not compared: the vault does not return the current value)'
 
-_TIMESTAMP = re.compile(
-    r'^(?P<date>\d{4}-\d{2}-\d{2})'
-    r'(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?)?'
-    r'\s*(?P<zone>Z|[+-]\d{2}:?\d{2})?$', re.IGNORECASE)
 
 SecretPlan = collections.namedtuple('SecretPlan', ['action', 'changed_fields', 'value_changed', 'value_not_compared'])
 SecretPlan.__doc__ = """The decision for ``state: present``.
@@ -63,53 +58,6 @@ class SecretState(ObjectState):
             self.value_known = True
 
 
-def parse_timestamp(text, option):
-    """Seconds since the epoch (UTC) for an ISO 8601 date or date-time, or for a number of seconds.
-
-    A date-time without a zone is taken as UTC; fractions of a second are dropped, as the service
-    keeps whole seconds.
-    """
-    text = str(text).strip()
-    if re.match(r'^\d+$', text):
-        return int(text)
-    match = _TIMESTAMP.match(text)
-    if match:
-        try:
-            moment = datetime.datetime.strptime(match.group('date'), '%Y-%m-%d').replace(
-                hour=int(match.group('hour') or 0), minute=int(match.group('minute') or 0), second=int(match.group('second') or 0))
-        except ValueError:
-            match = None
-    if not match:
-        raise KeyVaultInputError("%s: '%s' is not a date; use ISO 8601 such as 2030-01-31 or 2030-01-31T12:00:00Z" % (option, text))
-    seconds = calendar.timegm(moment.timetuple())
-    zone = (match.group('zone') or 'Z').upper().replace(':', '')
-    if zone != 'Z':
-        offset = int(zone[1:3]) * 3600 + int(zone[3:5]) * 60
-        seconds -= offset if zone[0] == '+' else -offset
-    return seconds
-
-
-def format_timestamp(seconds):
-    if seconds is None:
-        return None
-    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
-def timestamp_to_datetime(seconds):
-    """The timezone-aware datetime the SDK wants for ``not_before`` / ``expires_on``."""
-    if seconds is None:
-        return None
-    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
-
-
-def datetime_to_timestamp(moment):
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return int(calendar.timegm(moment.utctimetuple()))
-
-
 def check_secret_value(value):
     """Refuse values the service would refuse, without ever quoting the value."""
     if value == '':
@@ -118,12 +66,6 @@ def check_secret_value(value):
     if size > MAX_VALUE_BYTES:
         raise KeyVaultInputError('the secret value is %d bytes long; Key Vault stores at most %d bytes' % (size, MAX_VALUE_BYTES))
     return value
-
-
-def normalize_tags(tags):
-    if tags is None:
-        return None
-    return dict((str(key), '' if value is None else str(value)) for key, value in tags.items())
 
 
 def desired_state(name, value=None, content_type=None, tags=None, enabled=None, not_before=None, expires=None):
@@ -203,7 +145,7 @@ def state_after(desired, current, plan):
         return current
     managed = dict((f, getattr(desired, f)) for f in MANAGED_FIELDS if getattr(desired, f) is not None)
     if plan.action == 'create':
-        # The service enables a new secret unless told otherwise.
+        # The service enables a new secret unless told otherwise (observed: attributes.enabled is true in its answer).
         fields = dict(enabled=True, tags={})
         fields.update(managed)
         return SecretState(name=desired.name, value=desired.value, **fields)
@@ -240,8 +182,11 @@ def present_diff(current, after, plan):
     return {'before': diff_view(current), 'after': diff_view(after, after_marker)}
 
 
-def describe(state, deleted=None):
-    """The dictionary plugins return for a secret; never includes the value."""
+def to_result(state, deleted=None):
+    """The dictionary plugins return for a secret; never includes the value.
+
+    ``deleted`` is the SDK's DeletedSecret when the secret is deleted.
+    """
     if state is None:
         return {}
     description = {
@@ -263,9 +208,5 @@ def describe(state, deleted=None):
         },
     }
     if deleted is not None:
-        description.update(
-            recovery_id=deleted.recovery_id,
-            deleted_on=format_timestamp(datetime_to_timestamp(deleted.deleted_date)),
-            scheduled_purge_date=format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)),
-        )
+        description.update(deleted_fields(deleted))
     return description

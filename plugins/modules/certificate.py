@@ -509,97 +509,47 @@ retries:
 import time
 
 try:
-    from azure.core.polling import LROPoller, PollingMethod
-    from azure.keyvault.certificates import CertificatePolicy, KeyVaultCertificate, LifetimeAction
+    from azure.keyvault.certificates import CertificatePolicy, LifetimeAction
 except ImportError:
     # The module wrapper reports the missing library before any of these is needed.
-    PollingMethod = object
+    pass
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_creation import CertificateCreation
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
-    certificate_state,
-    import_material,
+    build_import_payload,
     load_material,
 )
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import (
     DESCRIBED_BY_IMPORT,
     KEY_USAGES,
-    UNKNOWN_ISSUER,
     check_lifetime_fits_validity,
-    describe,
-    describe_operation,
     desired_policy,
-    diff_view,
     empty_policy,
     has_subject_or_name,
     import_policy,
     merged_policy,
-    plan_present,
     policy_from_sdk,
-    renewal_reason,
     sdk_policy_arguments,
-    state_after,
 )
-from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_state import (
+    diff_view,
+    operation_to_result,
+    plan_present,
+    renewal_reason,
+    state_after,
+    state_from_certificate,
+    to_result,
+)
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent, deleted_but_recoverable
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import normalize_tags
-
-# As often as the SDK's own poller looks at an operation it started.
-POLL_INTERVAL_SECONDS = 5
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, SoftDeletable
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 
 POLICY_OPTIONS = ('subject', 'dns_names', 'ip_addresses', 'emails', 'validity_in_months', 'key_type', 'key_size', 'curve', 'exportable',
                   'reuse_key', 'content_type', 'issuer', 'ekus', 'key_usage', 'lifetime_actions')
-
-
-class PendingCreationPolling(PollingMethod):
-    """Follows a creation operation that this task did not start.
-
-    The SDK's poller only follows the operation its begin_create_certificate starts. One left by an
-    earlier run, or started by another host at the same moment, is followed the same way: its
-    status every few seconds, then the certificate once the operation completed.
-    """
-
-    def __init__(self, get_operation, get_certificate, interval=POLL_INTERVAL_SECONDS):
-        self._get_operation = get_operation
-        self._get_certificate = get_certificate
-        self._interval = interval
-        self._operation = None
-        self._resource = None
-
-    @property
-    def operation(self):
-        """The operation as last seen."""
-        return self._operation
-
-    def initialize(self, client, initial_response, deserialization_callback):
-        self._operation = initial_response
-
-    def run(self):
-        while not self.finished():
-            time.sleep(self._interval)
-            self._operation = self._get_operation()
-        self._resource = self._get_certificate() if self.status() == 'completed' else self._operation
-
-    def status(self):
-        return (self._operation.status or '').lower()
-
-    def finished(self):
-        return self.status() != 'inprogress'
-
-    def resource(self):
-        return self._resource
-
-
-def in_progress(operation):
-    return operation is not None and (operation.status or '').lower() == 'inprogress'
-
-
-def is_unknown_issuer(name):
-    return (name or '').lower() == UNKNOWN_ISSUER.lower()
 
 
 class CertificateTask(object):
@@ -610,39 +560,14 @@ class CertificateTask(object):
         self.params = vault.params
         self.client = vault.certificate_client()
         self.name = check_object_name(self.params['name'], 'certificate')
-        self.subject = "certificate '%s'" % self.name
+        self.label = "certificate '%s'" % self.name
         self.where = 'vault %s' % vault.vault_url
+        self.soft_delete = SoftDeletable(vault, self.call, self.client, 'certificate', self.name, self.label)
+        self.creation = CertificateCreation(self.call, self.client, self.name, self.label, self.where,
+                                            wait=self.params['wait'] and not vault.check_mode, wait_timeout=self.params['wait_timeout'])
 
     def call(self, permission, function, *args, **kwargs):
-        return self.vault.call(permission, self.subject, function, *args, **kwargs)
-
-    # reading
-
-    def read_current(self):
-        """The current version (KeyVaultCertificate, possibly still pending), or None."""
-        try:
-            return self.call('certificates/get', self.client.get_certificate, self.name)
-        except KeyVaultError as error:
-            if error.kind == 'not_found':
-                return None
-            raise
-
-    def read_deleted(self):
-        try:
-            return self.call('certificates/get', self.client.get_deleted_certificate, self.name)
-        except KeyVaultError as error:
-            # Without permission to look, the write that follows reports a deleted certificate clearly.
-            if error.kind in ('not_found', 'forbidden'):
-                return None
-            raise
-
-    def read_operation(self):
-        try:
-            return self.call('certificates/get', self.client.get_certificate_operation, self.name)
-        except KeyVaultError as error:
-            if error.kind == 'not_found':
-                return None
-            raise
+        return self.vault.call(permission, self.label, function, *args, **kwargs)
 
     # what the task asks for
 
@@ -676,6 +601,89 @@ class CertificateTask(object):
             raise KeyVaultInputError('%s cannot be read: %s' % (source, error.strerror or error))
         return load_material(data, params['password'], source)
 
+    # state: present
+
+    def present(self):
+        policy, properties = self.desired()
+        material = self.material(policy)
+        certificate, recovered = self.current_or_recovered()
+        awaited = None
+        if certificate is not None and not certificate.cer:
+            outcome = self.creation.follow_pending(certificate)
+            if outcome is not None and outcome.pending:
+                return pending_result(recovered, outcome)
+            if outcome is not None:
+                certificate, awaited = outcome.certificate, outcome.operation
+        # At most twice: a second pass compares what another run's creation made, which this run waited for.
+        for may_await_other in (True, False):
+            result, new_version = self.converge(policy, properties, material, certificate, recovered)
+            if new_version is None:
+                break
+            outcome = self.creation.create(self.sdk_policy(new_version['policy']), new_version['enabled'], new_version['tags'], may_await_other)
+            if outcome.pending:
+                return pending_result(recovered or outcome.started_here, outcome)
+            if outcome.started_here:
+                result['certificate'] = to_result(state_from_certificate(outcome.certificate))
+                break
+            certificate, awaited = outcome.certificate, outcome.operation
+        if awaited is not None and result['operation'] is None:
+            result['operation'] = operation_to_result(awaited, started_here=False)
+        return result
+
+    def current_or_recovered(self):
+        """(current KeyVaultCertificate or None, whether the task recovers a deleted one)."""
+        certificate = self.creation.read_current()
+        if certificate is not None:
+            return certificate, False
+        deleted = self.soft_delete.recover_deleted(self.params['recover'])
+        if deleted is None:
+            return None, False
+        return (deleted if self.vault.check_mode else self.creation.read_current()), True
+
+    def converge(self, policy, properties, material, certificate, recovered):
+        """The result of bringing ``certificate`` in line, and the version still to create (or None).
+
+        Updates and imports are carried out here; a version to create is returned as the policy to
+        send (the stated fields over the current policy) and the enabled/tags it gets.
+        """
+        params = self.params
+        current = state_from_certificate(certificate) if certificate is not None else None
+        import_payload = None
+        import_thumbprint = None
+        if material is not None:
+            # Unless stated, an import keeps the format the certificate has, or else takes the material's.
+            current_content_type = (current.policy or {}).get('content_type') if current is not None else None
+            import_payload = build_import_payload(material, policy['content_type'] or current_content_type or material.content_type)
+            import_thumbprint = import_payload.description['thumbprint']
+        renewal = None
+        if current is not None and current.issued and material is None:
+            renewal = renewal_reason(current, int(time.time()), params['renew_before_expiry_days'], params['renew_at_percentage'])
+        plan = plan_present(policy, properties, current, renewal=renewal, force=params['force'], import_thumbprint=import_thumbprint)
+        stated = dict(policy, content_type=import_payload.content_type) if import_payload is not None else policy
+        after = state_after(plan, stated, properties, current, self.name, import_payload.description if import_payload is not None else None)
+        if plan.action == 'create' and not has_subject_or_name(after.policy):
+            raise KeyVaultInputError('%s does not exist in %s; subject or dns_names (or another subject alternative name) is needed to '
+                                     'create it' % (self.label, self.where))
+        if plan.action in ('create', 'new_version') or (plan.action == 'update' and plan.policy_fields):
+            # Only now is the validity known that a task leaving validity_in_months out gets (the current or the default one).
+            check_lifetime_fits_validity(after.policy)
+        diff = {'before': diff_view(None, lifecycle='deleted') if recovered else diff_view(current),
+                'after': diff_view(after, new_version=plan.action in ('create', 'new_version', 'import'))}
+        result = dict(changed=recovered or plan.action != 'none', diff=diff, certificate=to_result(after), operation=None, reasons=plan.reasons)
+        if plan.action in ('create', 'new_version') and not params['wait']:
+            result['certificate']['pending'] = True
+        if self.vault.check_mode or plan.action == 'none':
+            return result, None
+        if plan.action == 'update':
+            result['certificate'] = to_result(self.update(plan, policy, properties, current))
+            return result, None
+        if plan.action == 'import':
+            result['certificate'] = to_result(state_from_certificate(self.import_certificate(import_payload, policy, after, current)))
+            return result, None
+        # With the stated fields over the current policy; the service fills in the rest for a new certificate.
+        sent_policy = merged_policy(policy, current.policy or empty_policy()) if current is not None else policy
+        return result, {'policy': sent_policy, 'enabled': after.enabled, 'tags': after.tags}
+
     # writing
 
     def sdk_policy(self, policy):
@@ -686,142 +694,6 @@ class CertificateTask(object):
                                              for action in arguments['lifetime_actions']]
         return CertificatePolicy(**arguments)
 
-    def start_creation(self, policy, properties):
-        """Start a creation; returns (the SDK's poller, None), or (None, the pending operation someone else started)."""
-        try:
-            return self.call('certificates/create', self.client.begin_create_certificate, self.name, self.sdk_policy(policy),
-                             enabled=properties['enabled'], tags=properties['tags']), None
-        except KeyVaultError as error:
-            if error.kind != 'conflict':
-                raise
-            # The service has no conditional create: a pending operation makes it refuse the second one.
-            operation = self.read_operation()
-            if not in_progress(operation):
-                raise
-            return None, operation
-
-    def wait_for(self, poller):
-        """The certificate a creation made, or its operation when it does not complete (an Unknown issuer's).
-
-        Fails when the creation fails, is cancelled, or does not complete within wait_timeout.
-        """
-        outcome = self.call('certificates/get', poller.result, timeout=self.params['wait_timeout'])
-        if not poller.done():
-            raise KeyVaultError('timeout', 'the creation of %s in %s did not complete within wait_timeout=%d seconds; it carries on in '
-                                           'the vault and a later run waits for it (or reports it with wait: false)' % (
-                                               self.subject, self.where, self.params['wait_timeout']))
-        if isinstance(outcome, KeyVaultCertificate):
-            return outcome
-        status = (outcome.status or '').lower()
-        if status == 'failed':
-            error = outcome.error
-            raise KeyVaultError('service', 'the creation of %s in %s failed: %s' % (
-                self.subject, self.where, '%s: %s' % (error.code, error.message) if error is not None else outcome.status_details))
-        if status == 'cancelled':
-            raise KeyVaultError('conflict', 'the creation of %s in %s was cancelled' % (self.subject, self.where))
-        return outcome
-
-    # state: present
-
-    def await_foreign(self, operation):
-        """Wait for a creation this task did not start; returns (its certificate, the operation as last seen)."""
-        polling = PendingCreationPolling(lambda: self.call('certificates/get', self.client.get_certificate_operation, self.name),
-                                         lambda: self.call('certificates/get', self.client.get_certificate, self.name))
-        outcome = self.wait_for(LROPoller(None, operation, None, polling))
-        return (outcome if isinstance(outcome, KeyVaultCertificate) else self.read_current()), polling.operation
-
-    def present(self):
-        policy, properties = self.desired()
-        material = self.material(policy)
-        certificate, recovered = self.current_or_recovered()
-        awaited = None
-        if certificate is not None and not certificate.cer:
-            operation = self.read_operation()
-            if in_progress(operation):
-                if is_unknown_issuer(operation.issuer_name) or not self.params['wait'] or self.vault.check_mode:
-                    return self.pending_result(recovered, certificate, operation, awaited=True)
-                certificate, awaited = self.await_foreign(operation)
-        result = self.converge(policy, properties, material, certificate, recovered)
-        if awaited is not None and result['operation'] is None:
-            result['operation'] = describe_operation(awaited, awaited=True)
-        return result
-
-    def current_or_recovered(self):
-        """(current KeyVaultCertificate or None, whether the task recovers a deleted one)."""
-        certificate = self.read_current()
-        if certificate is not None:
-            return certificate, False
-        deleted = self.read_deleted()
-        if deleted is None:
-            return None, False
-        if not self.params['recover']:
-            raise deleted_but_recoverable(self.subject, self.where, deleted)
-        if self.vault.check_mode:
-            return deleted, True
-        poller = self.call('certificates/recover', self.client.begin_recover_deleted_certificate, self.name)
-        self.call('certificates/get', poller.wait)
-        return self.read_current(), True
-
-    def converge(self, policy, properties, material, certificate, recovered, after_conflict=False):
-        params = self.params
-        current = certificate_state(certificate) if certificate is not None else None
-        loaded = None
-        import_thumbprint = None
-        if material is not None:
-            # Unless stated, an import keeps the format the certificate has, or else takes the material's.
-            current_content_type = (current.policy or {}).get('content_type') if current is not None else None
-            loaded = import_material(material, policy['content_type'] or current_content_type or material.content_type)
-            import_thumbprint = loaded.description['thumbprint']
-        renewal = None
-        if current is not None and current.issued and material is None:
-            renewal = renewal_reason(current, int(time.time()), params['renew_before_expiry_days'], params['renew_at_percentage'])
-        plan = plan_present(policy, properties, current, renewal=renewal, force=params['force'], import_thumbprint=import_thumbprint)
-        stated = dict(policy, content_type=loaded.content_type) if loaded is not None else policy
-        after = state_after(plan, stated, properties, current, self.name, loaded.description if loaded is not None else None)
-        if plan.action == 'create' and not has_subject_or_name(after.policy):
-            raise KeyVaultInputError('%s does not exist in %s; subject or dns_names (or another subject alternative name) is needed to '
-                                     'create it' % (self.subject, self.where))
-        if plan.action in ('create', 'new_version') or (plan.action == 'update' and plan.policy_fields):
-            # Only now is the validity known that a task leaving validity_in_months out gets (the current or the default one).
-            check_lifetime_fits_validity(after.policy)
-        diff = {'before': diff_view(None, lifecycle='deleted') if recovered else diff_view(current),
-                'after': diff_view(after, new_version=plan.action in ('create', 'new_version', 'import'))}
-        result = dict(changed=recovered or plan.action != 'none', diff=diff, certificate=describe(after), operation=None, reasons=plan.reasons)
-        if plan.action in ('create', 'new_version') and not params['wait']:
-            result['certificate']['pending'] = True
-        if self.vault.check_mode or plan.action == 'none':
-            return result
-
-        if plan.action == 'update':
-            result['certificate'] = describe(self.update(plan, policy, properties, current))
-            return result
-        if plan.action == 'import':
-            result['certificate'] = describe(certificate_state(self.import_certificate(loaded, policy, after, current)))
-            return result
-        return self.create(result, after, policy, properties, material, current, recovered, after_conflict)
-
-    def create(self, result, after, policy, properties, material, current, recovered, after_conflict):
-        """Create the certificate or a new version: with the stated fields over the current policy (the
-        service fills in the rest for a new certificate), and the enabled/tags ``after`` predicts."""
-        sent_policy = merged_policy(policy, current.policy or empty_policy()) if current is not None else policy
-        poller, foreign = self.start_creation(sent_policy, {'enabled': after.enabled, 'tags': after.tags})
-        if foreign is not None:
-            if after_conflict or is_unknown_issuer(foreign.issuer_name) or not self.params['wait']:
-                return self.pending_result(recovered, self.read_current(), foreign, awaited=True)
-            # Another host or run started the same creation a moment earlier: wait for it, then compare again.
-            certificate, awaited = self.await_foreign(foreign)
-            converged = self.converge(policy, properties, material, certificate, recovered, after_conflict=True)
-            if converged['operation'] is None:
-                converged['operation'] = describe_operation(awaited, awaited=True)
-            return converged
-        if not self.params['wait']:
-            return self.pending_result(True, self.read_current(), self.read_operation(), awaited=False)
-        outcome = self.wait_for(poller)
-        if not isinstance(outcome, KeyVaultCertificate):
-            return self.pending_result(True, self.read_current(), outcome, awaited=False)
-        result['certificate'] = describe(certificate_state(outcome))
-        return result
-
     def update(self, plan, policy, properties, current):
         state = current
         if plan.policy_fields:
@@ -830,30 +702,29 @@ class CertificateTask(object):
             state = state.replace(policy=policy_from_sdk(updated))
         if plan.property_fields:
             changes = dict((field, properties[field]) for field in plan.property_fields)
-            state = certificate_state(self.call('certificates/update', self.client.update_certificate_properties, self.name, current.version,
-                                                **changes))
+            updated = self.call('certificates/update', self.client.update_certificate_properties, self.name, current.version, **changes)
+            state = state_from_certificate(updated)
         return state
 
-    def import_certificate(self, loaded, policy, after, current):
+    def import_certificate(self, import_payload, policy, after, current):
         base = current.policy if current is not None and current.policy else empty_policy()
-        sent_policy = import_policy(dict(merged_policy(policy, base), content_type=loaded.content_type), loaded.description['key_type'])
-        return self.call('certificates/import', self.client.import_certificate, self.name, loaded.value, enabled=after.enabled,
+        sent_policy = import_policy(dict(merged_policy(policy, base), content_type=import_payload.content_type), import_payload.description['key_type'])
+        return self.call('certificates/import', self.client.import_certificate, self.name, import_payload.value, enabled=after.enabled,
                          tags=after.tags, policy=self.sdk_policy(sent_policy))
-
-    def pending_result(self, changed, certificate, operation, awaited):
-        """The result while a creation is pending (or found pending)."""
-        state = certificate_state(certificate) if certificate is not None else None
-        view = diff_view(state)
-        return dict(changed=changed, certificate=describe(state), operation=describe_operation(operation, awaited=awaited),
-                    diff={'before': view, 'after': view}, reasons=[])
 
     # state: absent
 
     def absent(self):
-        changed, before, after = converge_absent(
-            self.call, 'certificates', self.name, self.read_current() is not None, self.read_deleted,
-            self.client.begin_delete_certificate, self.client.purge_deleted_certificate, self.params['purge'], self.vault.check_mode)
+        changed, before, after = self.soft_delete.converge_absent(self.creation.read_current() is not None, self.params['purge'])
         return absent_result(changed, before, after)
+
+
+def pending_result(changed, outcome):
+    """The result while a creation is pending (or found pending): the certificate as it is and the operation."""
+    state = state_from_certificate(outcome.certificate) if outcome.certificate is not None else None
+    view = diff_view(state)
+    return dict(changed=changed, certificate=to_result(state), operation=operation_to_result(outcome.operation, started_here=outcome.started_here),
+                diff={'before': view, 'after': view}, reasons=[])
 
 
 def absent_result(changed, before, after):
@@ -872,7 +743,7 @@ def check_options(params):
 
 def run(vault):
     if not HAS_CRYPTOGRAPHY:
-        vault.module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+        vault.fail_json(missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     check_options(vault.params)
     task = CertificateTask(vault)
     vault.exit_json(**(task.absent() if vault.params['state'] == 'absent' else task.present()))

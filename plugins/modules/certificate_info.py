@@ -280,41 +280,22 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
-    certificate_state,
     der_to_pem,
-    properties_state,
     split_backing_secret,
 )
-from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import describe, policy_from_sdk
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import policy_from_sdk
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_state import state_from_certificate, to_result, state_from_properties
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name, check_version
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp, normalize_tags
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, by_name, check_listing_options, listed_results
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 
 MATERIAL_OPTIONS = ('include_pem', 'include_chain', 'include_private_key')
 
 
-def deleted_fields(deleted):
-    return {
-        'recovery_id': deleted.recovery_id,
-        'deleted_on': format_timestamp(datetime_to_timestamp(deleted.deleted_on)),
-        'scheduled_purge_date': format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date)),
-    }
-
-
-def carries_tags(properties, wanted):
-    tags = normalize_tags(properties.tags) or {}
-    return all(tags.get(key) == value for key, value in wanted.items())
-
-
 def check_combination(params):
     asked_material = [option for option in MATERIAL_OPTIONS if params[option]]
-    if params['list_versions'] and not params['name']:
-        raise KeyVaultInputError('list_versions needs name')
-    if params['list_versions'] and params['deleted']:
-        raise KeyVaultInputError('list_versions and deleted cannot be combined')
-    if params['version'] is not None and (params['list_versions'] or params['deleted']):
-        raise KeyVaultInputError('version cannot be combined with list_versions or deleted')
+    check_listing_options(params)
     if asked_material and (not params['name'] or params['list_versions'] or params['deleted']):
         raise KeyVaultInputError('%s only work%s when reading one certificate with name' % (
             ', '.join(asked_material), 's' if len(asked_material) == 1 else ''))
@@ -324,24 +305,24 @@ def check_combination(params):
         check_version(params['version'], 'certificate')
 
 
-def add_material(vault, certificate, subject, result):
+def add_material(vault, certificate, label, result):
     """Put the PEM certificate, chain and private key the task asks for into ``result``."""
     params = vault.params
     if params['include_pem']:
         if not certificate.cer:
-            raise KeyVaultError('not_found', '%s in vault %s is still being created and has no certificate yet' % (subject, vault.vault_url))
+            raise KeyVaultError('not_found', '%s in vault %s is still being created and has no certificate yet' % (label, vault.vault_url))
         result['pem'] = der_to_pem(certificate.cer)
     if not (params['include_chain'] or params['include_private_key']):
         return
-    secret_subject = 'the backing secret of %s' % subject
-    secret = vault.call('secrets/get', secret_subject, vault.secret_client().get_secret, certificate.name, certificate.properties.version)
-    private_key, certificates = split_backing_secret(secret.value, secret.properties.content_type, secret_subject)
+    secret_label = 'the backing secret of %s' % label
+    secret = vault.call('secrets/get', secret_label, vault.secret_client().get_secret, certificate.name, certificate.properties.version)
+    private_key, certificates = split_backing_secret(secret.value, secret.properties.content_type, secret_label)
     if params['include_chain']:
         result['chain_pem'] = ''.join(certificates[1:])
     if params['include_private_key']:
         if private_key is None:
             raise KeyVaultError('not_found', '%s in vault %s holds no private key: the key of %s is not exportable' % (
-                secret_subject, vault.vault_url, subject))
+                secret_label, vault.vault_url, label))
         result['private_key'] = private_key
 
 
@@ -352,43 +333,44 @@ def read(vault):
     client = vault.certificate_client()
     wanted_tags = normalize_tags(params['tags']) or {}
     name = params['name']
-    subject = "certificate '%s'" % name if name else 'certificates'
+    label = "certificate '%s'" % name if name else 'certificates'
 
     if params['deleted'] and name:
-        deleted = vault.call('certificates/get', 'deleted ' + subject, client.get_deleted_certificate, name)
-        return dict(certificate=describe(certificate_state(deleted), deleted=deleted_fields(deleted)))
+        deleted = vault.call('certificates/get', 'deleted ' + label, client.get_deleted_certificate, name)
+        return dict(certificate=to_result(state_from_certificate(deleted), deleted=deleted))
     if params['deleted']:
-        listed = vault.call('certificates/list', 'deleted certificates',
-                            lambda: list(client.list_deleted_certificates(include_pending=params['include_pending'])))
-        described = [describe(properties_state(d.properties), deleted=deleted_fields(d)) for d in listed if carries_tags(d.properties, wanted_tags)]
-        return dict(certificates=sorted(described, key=lambda d: d['name']))
+        return dict(certificates=listed_results(vault, 'certificates/list', 'deleted certificates',
+                                                lambda: client.list_deleted_certificates(include_pending=params['include_pending']), wanted_tags,
+                                                lambda d: to_result(state_from_properties(d.properties), deleted=d), by_name,
+                                                properties_of=lambda d: d.properties))
     if params['list_versions']:
-        versions = vault.call('certificates/list', 'versions of ' + subject, lambda: list(client.list_properties_of_certificate_versions(name)))
-        described = [describe(properties_state(p)) for p in versions if carries_tags(p, wanted_tags)]
-        # Versions made in the same second keep the order the vault lists them in.
-        return dict(certificates=sorted(described, key=lambda d: d['created'] or ''))
+        # Versions made in the same second keep the order the vault lists them in (sorted() is stable).
+        return dict(certificates=listed_results(vault, 'certificates/list', 'versions of ' + label,
+                                                lambda: client.list_properties_of_certificate_versions(name), wanted_tags,
+                                                lambda p: to_result(state_from_properties(p)), lambda d: d['created'] or ''))
     if name:
         if params['version']:
-            subject = "certificate '%s' version %s" % (name, params['version'])
-            certificate = vault.call('certificates/get', subject, client.get_certificate_version, name, params['version'])
-            state = certificate_state(certificate)
+            label = "certificate '%s' version %s" % (name, params['version'])
+            certificate = vault.call('certificates/get', label, client.get_certificate_version, name, params['version'])
+            state = state_from_certificate(certificate)
             if state.policy is None:
-                # The service may leave the policy, which belongs to the certificate, out of a version read on its own.
-                state = state.replace(policy=policy_from_sdk(vault.call('certificates/get', subject, client.get_certificate_policy, name)))
+                # The service may leave the policy, which belongs to the certificate, out of a version read on its own
+                # (CertificateBundle.policy is optional in the REST API's certificates OpenAPI description).
+                state = state.replace(policy=policy_from_sdk(vault.call('certificates/get', label, client.get_certificate_policy, name)))
         else:
-            certificate = vault.call('certificates/get', subject, client.get_certificate, name)
-            state = certificate_state(certificate)
-        result = dict(certificate=describe(state))
-        add_material(vault, certificate, subject, result)
+            certificate = vault.call('certificates/get', label, client.get_certificate, name)
+            state = state_from_certificate(certificate)
+        result = dict(certificate=to_result(state))
+        add_material(vault, certificate, label, result)
         return result
-    listed = vault.call('certificates/list', subject, lambda: list(client.list_properties_of_certificates(include_pending=params['include_pending'])))
-    described = [describe(properties_state(p)) for p in listed if carries_tags(p, wanted_tags)]
-    return dict(certificates=sorted(described, key=lambda d: d['name']))
+    return dict(certificates=listed_results(vault, 'certificates/list', label,
+                                            lambda: client.list_properties_of_certificates(include_pending=params['include_pending']), wanted_tags,
+                                            lambda p: to_result(state_from_properties(p)), by_name))
 
 
 def run(vault):
     if not HAS_CRYPTOGRAPHY:
-        vault.module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+        vault.fail_json(missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     vault.exit_json(**read(vault))
 
 

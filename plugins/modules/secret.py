@@ -259,10 +259,8 @@ retries:
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, converge_absent, deleted_but_recoverable
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, SoftDeletable
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import (
-    datetime_to_timestamp,
-    describe,
     desired_state,
     diff_view,
     plan_present,
@@ -270,8 +268,9 @@ from ansible_collections.keyvault.azure.plugins.module_utils._secret_state impor
     state_after,
     state_from_properties,
     state_from_secret,
-    timestamp_to_datetime,
+    to_result,
 )
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, timestamp_to_datetime
 
 
 class SecretTask(object):
@@ -281,10 +280,11 @@ class SecretTask(object):
         self.vault = vault
         self.client = vault.secret_client()
         self.name = check_object_name(vault.params['name'])
-        self.subject = "secret '%s'" % self.name
+        self.label = "secret '%s'" % self.name
+        self.soft_delete = SoftDeletable(vault, self.call, self.client, 'secret', self.name, self.label)
 
     def call(self, permission, function, *args, **kwargs):
-        return self.vault.call(permission, self.subject, function, *args, **kwargs)
+        return self.vault.call(permission, self.label, function, *args, **kwargs)
 
     def read_current(self):
         """SecretState of the current version, or None when there is no (undeleted) secret."""
@@ -295,22 +295,13 @@ class SecretTask(object):
                 return None
             if error.kind != 'disabled':
                 raise
-        # The service does not return a disabled version; its attributes are in the version list.
+        # The service does not return a disabled version (observed: 403 SecretDisabled, "Operation get is not allowed
+        # on a disabled secret"); its attributes are in the version list.
         versions = self.call('secrets/list', lambda: list(self.client.list_properties_of_secret_versions(self.name)))
         if not versions:
             return None
         newest = max(versions, key=lambda properties: datetime_to_timestamp(properties.created_on) or 0)
         return state_from_properties(newest, value_known=False)
-
-    def read_deleted(self):
-        """The deleted-but-recoverable secret of this name, or None when there is none (or it cannot be seen)."""
-        try:
-            return self.call('secrets/get', self.client.get_deleted_secret, self.name)
-        except KeyVaultError as error:
-            # Without permission to look, the write that follows reports a deleted secret clearly.
-            if error.kind in ('not_found', 'forbidden'):
-                return None
-            raise
 
     def exists(self):
         try:
@@ -361,7 +352,7 @@ class SecretTask(object):
                         error.message, ' yet (the vault may still write it): run the task again to converge'
                         if error.kind == 'timeout' else ', so nothing was written'))
                 attempt += 1
-                RETRY_LOG.record('write %d of %s: the connection broke before the first landed' % (attempt, self.subject))
+                RETRY_LOG.record('write %d of %s: the connection broke before the first landed' % (attempt, self.label))
 
     def present(self):
         params = self.vault.params
@@ -375,19 +366,12 @@ class SecretTask(object):
         current = self.read_current()
         recovered = False
         if current is None:
-            deleted = self.read_deleted()
+            deleted = self.soft_delete.recover_deleted(params['recover'])
             if deleted is not None:
-                if not params['recover']:
-                    raise deleted_but_recoverable(self.subject, 'vault %s' % self.vault.vault_url, deleted)
                 recovered = True
-                if self.vault.check_mode:
-                    current = state_from_properties(deleted.properties, value_known=False)
-                else:
-                    poller = self.call('secrets/recover', self.client.begin_recover_deleted_secret, self.name)
-                    self.call('secrets/get', poller.wait)
-                    current = self.read_current()
+                current = state_from_properties(deleted.properties, value_known=False) if self.vault.check_mode else self.read_current()
         if current is None and desired.value is None:
-            raise KeyVaultInputError('%s does not exist in vault %s; value or value_file is needed to create it' % (self.subject, self.vault.vault_url))
+            raise KeyVaultInputError('%s does not exist in vault %s; value or value_file is needed to create it' % (self.label, self.vault.vault_url))
 
         plan = plan_present(desired, current, overwrite=params['overwrite'])
         diff = present_diff(current, state_after(desired, current, plan), plan)
@@ -401,9 +385,9 @@ class SecretTask(object):
                 # Enabled now, so the value can be read and compared.
                 after = self.converge_value(desired, params['overwrite'])
         if plan.value_not_compared and not after.enabled:
-            self.vault.module.warn('%s is disabled, so its value was not compared with the value given' % self.subject)
+            self.vault.warn('%s is disabled, so its value was not compared with the value given' % self.label)
 
-        result = dict(changed=recovered or plan.action != 'none', diff=diff, secret=describe(after))
+        result = dict(changed=recovered or plan.action != 'none', diff=diff, secret=to_result(after))
         if params['return_value'] and after.value_known and after.value is not None:
             result['value'] = after.value
         return result
@@ -416,9 +400,7 @@ class SecretTask(object):
         return self.write(plan, desired, current)
 
     def absent(self):
-        changed, before, after = converge_absent(
-            self.call, 'secrets', self.name, self.exists(), self.read_deleted,
-            self.client.begin_delete_secret, self.client.purge_deleted_secret, self.vault.params['purge'], self.vault.check_mode)
+        changed, before, after = self.soft_delete.converge_absent(self.exists(), self.vault.params['purge'])
         return absent_result(changed, before, after)
 
 

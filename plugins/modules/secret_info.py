@@ -200,28 +200,14 @@ retries:
   sample: 0
 """
 
-from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, check_object_name, check_version
-from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import (
-    describe,
-    normalize_tags,
-    state_from_properties,
-    state_from_secret,
-)
-
-
-def carries_tags(properties, wanted):
-    tags = normalize_tags(properties.tags) or {}
-    return all(tags.get(key) == value for key, value in wanted.items())
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import check_object_name, check_version
+from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, by_name, check_listing_options, listed_results
+from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import state_from_properties, state_from_secret, to_result
+from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 
 
 def check_combination(params):
-    if params['list_versions'] and not params['name']:
-        raise KeyVaultInputError('list_versions needs name')
-    if params['list_versions'] and params['deleted']:
-        raise KeyVaultInputError('list_versions and deleted cannot be combined')
-    if params['version'] is not None and (params['list_versions'] or params['deleted']):
-        raise KeyVaultInputError('version cannot be combined with list_versions or deleted')
+    check_listing_options(params)
     if params['name'] is not None:
         check_object_name(params['name'])
     if params['version'] is not None:
@@ -235,30 +221,29 @@ def read(vault):
     client = vault.secret_client()
     wanted_tags = normalize_tags(params['tags']) or {}
     name = params['name']
-    subject = "secret '%s'" % name if name else 'secrets'
+    label = "secret '%s'" % name if name else 'secrets'
 
     if params['deleted'] and name:
-        deleted = vault.call('secrets/get', 'deleted ' + subject, client.get_deleted_secret, name)
-        return dict(secret=describe(state_from_properties(deleted.properties), deleted=deleted))
+        deleted = vault.call('secrets/get', 'deleted ' + label, client.get_deleted_secret, name)
+        return dict(secret=to_result(state_from_properties(deleted.properties), deleted=deleted))
     if params['deleted']:
-        deleted_secrets = vault.call('secrets/list', 'deleted secrets', lambda: list(client.list_deleted_secrets()))
-        described = [describe(state_from_properties(d.properties), deleted=d) for d in deleted_secrets if carries_tags(d.properties, wanted_tags)]
-        return dict(secrets=sorted(described, key=lambda d: d['name']))
+        return dict(secrets=listed_results(vault, 'secrets/list', 'deleted secrets', client.list_deleted_secrets, wanted_tags,
+                                           lambda d: to_result(state_from_properties(d.properties), deleted=d), by_name,
+                                           properties_of=lambda d: d.properties))
     if params['list_versions']:
-        versions = vault.call('secrets/list', 'versions of ' + subject, lambda: list(client.list_properties_of_secret_versions(name)))
-        described = [describe(state_from_properties(p)) for p in versions if carries_tags(p, wanted_tags)]
-        return dict(secrets=sorted(described, key=lambda d: d['attributes']['created'] or ''))
+        return dict(secrets=listed_results(vault, 'secrets/list', 'versions of ' + label, lambda: client.list_properties_of_secret_versions(name),
+                                           wanted_tags, lambda p: to_result(state_from_properties(p)),
+                                           lambda d: d['attributes']['created'] or ''))
     if name:
         if params['version']:
-            subject = "secret '%s' version %s" % (name, params['version'])
-        secret = vault.call('secrets/get', subject, client.get_secret, name, params['version'])
-        result = dict(secret=describe(state_from_secret(secret)))
+            label = "secret '%s' version %s" % (name, params['version'])
+        secret = vault.call('secrets/get', label, client.get_secret, name, params['version'])
+        result = dict(secret=to_result(state_from_secret(secret)))
         if params['include_value']:
             result['value'] = secret.value
         return result
-    listed = vault.call('secrets/list', subject, lambda: list(client.list_properties_of_secrets()))
-    described = [describe(state_from_properties(p)) for p in listed if carries_tags(p, wanted_tags)]
-    return dict(secrets=sorted(described, key=lambda d: d['name']))
+    return dict(secrets=listed_results(vault, 'secrets/list', label, client.list_properties_of_secrets, wanted_tags,
+                                       lambda p: to_result(state_from_properties(p)), by_name))
 
 
 def run(vault):

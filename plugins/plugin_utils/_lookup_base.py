@@ -21,7 +21,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyV
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
 from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES, ConnectionOptions
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
-from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import datetime_to_timestamp, format_timestamp
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 display = Display()
@@ -51,25 +51,25 @@ def client_layer():
     return _client
 
 
-def describe_reference(kind, reference):
+def reference_label(kind, reference):
     """``secret 'db'`` or ``certificate 'web' version 0f...``, for messages."""
     if reference.version:
         return "%s '%s' version %s" % (kind, reference.name, reference.version)
     return "%s '%s'" % (kind, reference.name)
 
 
-def deleted_or(error, options, reference, subject, operation, get_deleted):
+def deleted_or(error, options, reference, label, operation, get_deleted):
     """A 'deleted' error when ``get_deleted(name)`` finds the object deleted but recoverable, else ``error``.
 
     Called after a read answered 'not found', to tell a deleted object from one that never existed.
     """
     try:
-        deleted = vault_call(options, reference.vault_url, operation, subject, get_deleted, reference.name)
+        deleted = vault_call(options, reference.vault_url, operation, label, get_deleted, reference.name)
     except KeyVaultError:
         return error
     purge_date = format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date))
     return KeyVaultError('deleted', '%s in vault %s is deleted; it can be recovered until %s' % (
-        subject, reference.vault_url, purge_date or 'it is purged'))
+        label, reference.vault_url, purge_date or 'it is purged'))
 
 
 class KeyVaultLookupBase(LookupBase):

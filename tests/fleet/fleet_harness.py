@@ -16,7 +16,7 @@ As a library (the fleet tests)::
 
 From the command line (``make fleet-demo``)::
 
-    python tests/fleet/fleet_harness.py demo [--vms 10] [--forks 10]
+    python tests/fleet/fleet_harness.py demo [--vms 10] [--forks 10] [--rbac]
     python tests/fleet/fleet_harness.py up [--vms 10] [--no-prepare]   # keep a fleet up until Ctrl-C, to try playbooks by hand
     python tests/fleet/fleet_harness.py check            # can a fleet run on this machine?
 
@@ -79,6 +79,8 @@ READY_TIMEOUT = 15
 # The secrets playbooks/vm_app_secrets.yml reads by default, and where the demo's rollout "restarts" the service.
 DEMO_SECRETS = ("shop-db-password", "shop-payment-api-key")
 DEMO_RESTART_LOG = "/srv/ssl/restarts.log"
+# The RBAC demo's per-VM application secret, e.g. app-vm01.
+DEMO_OWN_SECRET = "app-{vm}"
 _RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
 
 
@@ -497,6 +499,14 @@ class Fleet:
         if result.rc != 0:
             raise FleetError(f"playbooks/prepare_vm.yml failed on {first}:\n{result.output[-4000:]}")
 
+    def set_authorization(self, changes):
+        """Change the vault's permission model and/or role assignments (see localvault/rbac.py); returns the new ones."""
+        return self.vault.vault.authorization.update(changes).describe()
+
+    def reset_authorization(self):
+        """Back to the configured permission model (access policies) and role assignments (none)."""
+        return self.vault.vault.authorization.reset().describe()
+
     def counters(self):
         """The vault's request counters (see localvault/controls.py)."""
         return self.vault.vault.controls.counters.snapshot()
@@ -559,6 +569,20 @@ def certificate_client(fleet, identity="operator"):
     return CertificateClient(fleet.vault_url, _IdentityToken(fleet, identity), verify_challenge_resource=False, connection_verify=fleet.ca_bundle)
 
 
+def own_secret_assignments(fleet, secret_name):
+    """Role assignments giving each VM's identity Key Vault Secrets User on its own secret only (``secret_name`` formats
+    ``{vm}``), and the operator Key Vault Secrets Officer on the vault, to store them."""
+    assignments = [{"identity": vm.name, "role": "Key Vault Secrets User", "scope": "secrets/" + secret_name.format(vm=vm.name)}
+                   for vm in fleet.vms if vm.system_assigned]
+    return assignments + [{"identity": "operator", "role": "Key Vault Secrets Officer", "scope": "/"}]
+
+
+def neighbours(fleet):
+    """Each VM's next VM (the last one's is the first): whose secret it asks for, to be refused."""
+    names = [vm.name for vm in fleet.vms]
+    return {name: names[(index + 1) % len(names)] for index, name in enumerate(names)}
+
+
 def _print(message):
     sys.stdout.write(f"==> {message}\n")
     sys.stdout.flush()
@@ -610,6 +634,30 @@ def demo(arguments):
         return 1 if failed or changed else 0
 
 
+def demo_rbac(arguments):
+    """The fleet on a vault with the Azure RBAC permission model: each VM may read its own application secret only."""
+    with Fleet(numbered_vms(arguments.vms), log=_print) as fleet:
+        fleet.set_authorization({"permission_model": "rbac", "role_assignments": own_secret_assignments(fleet, DEMO_OWN_SECRET)})
+        _print(f"the vault uses Azure RBAC: each VM's identity holds Key Vault Secrets User on its own secret "
+               f"{DEMO_OWN_SECRET} only; the operator holds Key Vault Secrets Officer on the vault")
+        client = secret_client(fleet)
+        for vm in fleet.vms:
+            client.set_secret(DEMO_OWN_SECRET.format(vm=vm.name), secrets.token_urlsafe(24))
+        _print("every VM reads its own secret with its own managed identity: playbooks/vm_app_secrets.yml")
+        own = {"app_env_file": "/srv/app/secrets.env", "app_secrets": {"APP_SECRET": DEMO_OWN_SECRET.format(vm="{{ inventory_hostname }}")}}
+        result = fleet.run_playbook(APP_SECRETS_PLAYBOOK, extra_vars=own, forks=arguments.forks, stream=True)
+        failed = result.rc != 0
+        _print("every VM now asks for its neighbour's secret, which its role does not cover")
+        other = {"app_env_file": "/srv/app/neighbour.env", "vm_neighbours": neighbours(fleet),
+                 "app_secrets": {"NEIGHBOUR_SECRET": DEMO_OWN_SECRET.format(vm="{{ vm_neighbours[inventory_hostname] }}")}}
+        result = fleet.run_playbook(APP_SECRETS_PLAYBOOK, extra_vars=other, forks=arguments.forks, stream=True)
+        refused = sorted(host for host, counts in result.recap.items() if counts.get("failed"))
+        statuses = fleet.counters()["statuses"]["GetSecret"]
+        _print(f"GetSecret answers, as the vault counted them: {statuses.get('200', 0)} read, {statuses.get('403', 0)} refused; "
+               f"VMs refused their neighbour's secret: {len(refused)} of {len(fleet.vms)}")
+        return 1 if failed or len(refused) != len(fleet.vms) else 0
+
+
 def up(arguments):
     with Fleet(numbered_vms(arguments.vms), prepare_python=not arguments.no_prepare, log=_print) as fleet:
         _print("the fleet is up; in another shell:")
@@ -631,6 +679,7 @@ def main(argv=None):
         command.add_argument("--vms", type=int, default=10, help="number of VMs (default 10)")
         if name == "demo":
             command.add_argument("--forks", type=int, default=10, help="ansible-playbook forks (default 10)")
+            command.add_argument("--rbac", action="store_true", help="the Azure RBAC variant: each VM may read its own secret only")
         else:
             command.add_argument("--no-prepare", action="store_true", help="skip playbooks/prepare_vm.yml (the VMs then have no Azure SDK)")
     arguments = parser.parse_args(argv)
@@ -642,7 +691,9 @@ def main(argv=None):
         sys.stdout.write("a VM fleet can run on this machine\n")
         return 0
     try:
-        return demo(arguments) if arguments.command == "demo" else up(arguments)
+        if arguments.command == "demo":
+            return demo_rbac(arguments) if arguments.rbac else demo(arguments)
+        return up(arguments)
     except KeyboardInterrupt:
         sys.stderr.write("fleet_harness: interrupted; the fleet was removed\n")
         return 130

@@ -21,6 +21,7 @@ import urllib3
 from ansible.plugins.loader import init_plugin_loader
 from azure.core.credentials import AccessToken
 from azure.core.pipeline.transport import RequestsTransport
+from azure.keyvault.certificates import CertificateClient
 from azure.keyvault.secrets import SecretClient
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,6 +33,7 @@ init_plugin_loader([_COLLECTIONS_ROOT])
 
 # Only importable once the collection loader knows the tree.
 from ansible_collections.keyvault.azure.plugins.module_utils._client import client_settings  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_collections.keyvault.azure.plugins.module_utils._errors import vault_call  # noqa: E402 pylint: disable=wrong-import-position
 from ansible_collections.keyvault.azure.plugins.module_utils._options import ConnectionOptions  # noqa: E402 pylint: disable=wrong-import-position
 
 
@@ -100,3 +102,49 @@ def canned_secret_client():
                               **client_settings(options))
         return types.SimpleNamespace(options=options, client=client, vault=adapter)
     return make
+
+
+class CannedModuleVault:
+    """What a module's task sees of KeyVaultModule (params, check mode, clients, calls, warnings), over a CannedVault.
+
+    Calls go through the collection's own error mapping (vault_call), so tasks meet the same
+    KeyVaultErrors as in a module run.
+    """
+
+    def __init__(self, responses, params, check_mode=False, **option_values):
+        values = dict(vault_url='https://shop.vault.azure.net', retry_backoff=0)
+        values.update(option_values)
+        self.options = ConnectionOptions(values)
+        self.vault_url = self.options.vault_url
+        self.params = params
+        self.check_mode = check_mode
+        self.vault = CannedVault(responses)
+        self.warnings = []
+        session = requests.Session()
+        session.mount('https://', self.vault)
+        self._transport = RequestsTransport(session=session)
+
+    def secret_client(self):
+        return SecretClient(self.vault_url, StaticCredential(), transport=self._transport, **client_settings(self.options))
+
+    def certificate_client(self):
+        return CertificateClient(self.vault_url, StaticCredential(), transport=self._transport, **client_settings(self.options))
+
+    def call(self, permission, label, function, *args, **kwargs):
+        return vault_call(self.options, self.vault_url, permission, label, function, *args, **kwargs)
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def add_sensitive_value(self, value):
+        pass
+
+    def methods(self):
+        """The HTTP methods and paths (without the query) of the requests sent, in order."""
+        return [(method, url.split('?')[0].replace(self.vault_url, '')) for method, url in self.vault.requests]
+
+
+@pytest.fixture
+def canned_module_vault():
+    """``make(responses, params, check_mode=False, **options)`` -> a CannedModuleVault."""
+    return CannedModuleVault

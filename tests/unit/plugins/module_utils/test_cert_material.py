@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.keyvault.azure.plugins.module_utils import _cert_material as material
+from ansible_collections.keyvault.azure.plugins.module_utils import _cert_state as cert_state
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 
 PASSWORD = 'pfx-password-7c1e'
@@ -133,7 +134,7 @@ class TestImport:
         key, leaf, ca = chain.key, chain.leaf, chain.ca
         loaded = material.load_material(pem(ca) + key_pem(key, serialization.PrivateFormat.TraditionalOpenSSL, PASSWORD) + pem(leaf),
                                         PASSWORD, 'certificate')
-        sent = material.import_material(loaded, 'PEM')
+        sent = material.build_import_payload(loaded, 'PEM')
         text = sent.value.decode('ascii')
         assert text.startswith('-----BEGIN PRIVATE KEY-----')
         assert text.index(pem(leaf).decode()) < text.index(pem(ca).decode())
@@ -142,20 +143,20 @@ class TestImport:
 
     def test_pkcs12_import_is_a_pfx_without_password(self, chain):
         key, leaf, ca = chain.key, chain.leaf, chain.ca
-        sent = material.import_material(material.load_material(pem(leaf) + pem(ca) + key_pem(key), None, 'certificate'), 'PKCS12')
+        sent = material.build_import_payload(material.load_material(pem(leaf) + pem(ca) + key_pem(key), None, 'certificate'), 'PKCS12')
         opened_key, opened_leaf, others = pkcs12.load_key_and_certificates(sent.value, None)
         assert (opened_leaf, list(others)) == (leaf, [ca])
         assert opened_key.private_numbers() == key.private_numbers()
 
     def test_description_of_the_leaf(self, chain):
         leaf = chain.leaf
-        described = material.describe_certificate(leaf)
+        described = material.parse_certificate(leaf)
         assert described['subject'] == 'CN=leaf.example.test'
         assert described['sans'] == {'dns_names': ['leaf.example.test'], 'ip_addresses': ['10.1.2.3'], 'upns': ['alice@example.test']}
         assert described['x5t'] == base64.urlsafe_b64encode(hashlib.sha1(der(leaf)).digest()).rstrip(b'=').decode()
 
     def test_ec_keys_use_the_policy_curve_names(self):
-        assert material.describe_key(ec.generate_private_key(ec.SECP384R1())) == {'key_type': 'EC', 'key_size': 384, 'curve': 'P-384'}
+        assert material.key_parameters(ec.generate_private_key(ec.SECP384R1())) == {'key_type': 'EC', 'key_size': 384, 'curve': 'P-384'}
 
 
 class TestBackingSecret:
@@ -189,7 +190,7 @@ class TestState:
             enabled=True, tags={'n': 1}, not_before=NOW, expires_on=NOW, created_on=NOW, updated_on=None,
             recovery_level=types.SimpleNamespace(value='Recoverable+Purgeable'), recoverable_days=90)
         certificate = types.SimpleNamespace(properties=properties, cer=bytearray(der(leaf)), secret_id='sid', key_id='kid', policy=None)
-        state = material.certificate_state(certificate)
+        state = cert_state.state_from_certificate(certificate)
         assert (state.issued, state.thumbprint, state.subject, state.tags, state.recovery_level) == (
             True, digest.hex().upper(), 'CN=leaf.example.test', {'n': '1'}, 'Recoverable+Purgeable')
         assert state.policy is None
@@ -197,5 +198,5 @@ class TestState:
     def test_pending_version(self):
         properties = types.SimpleNamespace(name='web', id='i', version='v', x509_thumbprint=None, enabled=False, tags=None, not_before=None,
                                            expires_on=None, created_on=None, updated_on=None, recovery_level=None, recoverable_days=None)
-        state = material.properties_state(properties)
+        state = cert_state.state_from_properties(properties)
         assert (state.issued, state.thumbprint, state.x5t, state.tags) == (False, None, None, {})

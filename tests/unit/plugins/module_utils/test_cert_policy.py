@@ -5,9 +5,12 @@
 import types
 
 import pytest
+import yaml
 
 from ansible_collections.keyvault.azure.plugins.module_utils import _cert_policy as cp
+from ansible_collections.keyvault.azure.plugins.module_utils import _cert_state as cs
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.modules import certificate as certificate_module
 
 SERVER_AUTH, CLIENT_AUTH = '1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'
 DAY = 86400
@@ -24,7 +27,7 @@ def held(**fields):
     base = dict(name='web', id='https://v.vault.azure.net/certificates/web/' + 'a' * 32, version='a' * 32, issued=True,
                 thumbprint='AB' * 20, enabled=True, tags={'app': 'shop'}, not_before=1000 * DAY, expires=1365 * DAY, policy=held_policy())
     base.update(fields)
-    return cp.CertificateState(**base)
+    return cs.CertificateState(**base)
 
 
 def stated(**fields):
@@ -237,124 +240,123 @@ class TestRenewal:
 
     def test_before_expiry(self):
         state = held(not_before=0, expires=100 * DAY)
-        assert cp.renewal_reason(state, 89 * DAY, before_expiry_days=10) is None
-        assert cp.renewal_reason(state, 90 * DAY, before_expiry_days=10) == 'it expires on 1970-04-11T00:00:00Z, within renew_before_expiry_days=10'
+        assert cs.renewal_reason(state, 89 * DAY, before_expiry_days=10) is None
+        assert cs.renewal_reason(state, 90 * DAY, before_expiry_days=10) == 'it expires on 1970-04-11T00:00:00Z, within renew_before_expiry_days=10'
 
     def test_at_percentage(self):
         state = held(not_before=0, expires=100 * DAY)
-        assert cp.renewal_reason(state, 59 * DAY, at_percentage=60) is None
-        assert cp.renewal_reason(state, 60 * DAY, at_percentage=60) == '60% of its lifetime has passed (renew_at_percentage=60)'
-        assert cp.renewal_reason(state, 300 * DAY, at_percentage=60) == '100% of its lifetime has passed (renew_at_percentage=60)'
+        assert cs.renewal_reason(state, 59 * DAY, at_percentage=60) is None
+        assert cs.renewal_reason(state, 60 * DAY, at_percentage=60) == '60% of its lifetime has passed (renew_at_percentage=60)'
+        assert cs.renewal_reason(state, 300 * DAY, at_percentage=60) == '100% of its lifetime has passed (renew_at_percentage=60)'
 
     def test_nothing_asked_nothing_due(self):
-        assert cp.renewal_reason(held(not_before=0, expires=DAY), 10 * DAY) is None
-        assert cp.renewal_reason(held(expires=None), 0, before_expiry_days=10) is None
+        assert cs.renewal_reason(held(not_before=0, expires=DAY), 10 * DAY) is None
+        assert cs.renewal_reason(held(expires=None), 0, before_expiry_days=10) is None
 
 
 class TestPlan:
 
     def test_missing_certificate_is_created_or_imported(self):
-        plan = cp.plan_present(stated(subject='CN=a'), {'tags': {'a': '1'}}, None)
-        assert plan == cp.CertificatePlan('create', ['subject'], ['tags'], ['the certificate does not exist'])
-        assert cp.plan_present(stated(), {}, None, import_thumbprint='CD' * 20).action == 'import'
+        plan = cs.plan_present(stated(subject='CN=a'), {'tags': {'a': '1'}}, None)
+        assert plan == cs.CertificatePlan('create', ['subject'], ['tags'], ['the certificate does not exist'])
+        assert cs.plan_present(stated(), {}, None, import_thumbprint='CD' * 20).action == 'import'
 
     def test_matching_certificate_needs_nothing(self):
-        plan = cp.plan_present(stated(subject='CN=web', dns_names=['web.example.com']), {'enabled': True, 'tags': {'app': 'shop'}}, held())
-        assert plan == cp.CertificatePlan('none', [], [], [])
+        plan = cs.plan_present(stated(subject='CN=web', dns_names=['web.example.com']), {'enabled': True, 'tags': {'app': 'shop'}}, held())
+        assert plan == cs.CertificatePlan('none', [], [], [])
 
     def test_fields_of_the_issued_certificate_make_a_new_version(self):
-        plan = cp.plan_present(stated(dns_names=['other.example.com'], issuer='Unknown'), {}, held())
+        plan = cs.plan_present(stated(dns_names=['other.example.com'], issuer='Unknown'), {}, held())
         assert plan.action == 'new_version'
         assert plan.policy_fields == ['dns_names', 'issuer']
         assert plan.reasons == ['dns_names of the issued certificate differs']
 
     def test_policy_only_fields_and_properties_update_in_place(self):
-        plan = cp.plan_present(stated(reuse_key=True, lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 30}]),
+        plan = cs.plan_present(stated(reuse_key=True, lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 30}]),
                                {'enabled': False, 'tags': {}}, held())
-        assert plan == cp.CertificatePlan('update', ['reuse_key', 'lifetime_actions'], ['enabled', 'tags'], [])
+        assert plan == cs.CertificatePlan('update', ['reuse_key', 'lifetime_actions'], ['enabled', 'tags'], [])
 
     def test_renewal_force_and_unissued_versions(self):
-        assert cp.plan_present(stated(), {}, held(), renewal='it expires soon').reasons == ['it expires soon']
-        assert cp.plan_present(stated(), {}, held(), force=True).reasons == ['force is set']
-        plan = cp.plan_present(stated(), {}, held(issued=False, thumbprint=None))
+        assert cs.plan_present(stated(), {}, held(), renewal='it expires soon').reasons == ['it expires soon']
+        assert cs.plan_present(stated(), {}, held(), force=True).reasons == ['force is set']
+        plan = cs.plan_present(stated(), {}, held(issued=False, thumbprint=None))
         assert (plan.action, plan.reasons) == ('new_version', ['the current version was never issued'])
 
     def test_import_is_idempotent_by_thumbprint(self):
-        assert cp.plan_present(stated(), {}, held(), import_thumbprint='ab' * 20).action == 'none'
-        plan = cp.plan_present(stated(), {}, held(), import_thumbprint='CD' * 20)
+        assert cs.plan_present(stated(), {}, held(), import_thumbprint='ab' * 20).action == 'none'
+        plan = cs.plan_present(stated(), {}, held(), import_thumbprint='CD' * 20)
         assert (plan.action, plan.reasons) == ('import', ['the given certificate differs from the current version (thumbprint %s)' % ('AB' * 20)])
 
     def test_import_reimports_for_content_type_and_exportability_only(self):
-        assert cp.plan_present(stated(content_type='PEM'), {}, held(), import_thumbprint='AB' * 20).action == 'import'
-        assert cp.plan_present(stated(issuer='Self2'), {}, held(), import_thumbprint='AB' * 20).action == 'update'
+        assert cs.plan_present(stated(content_type='PEM'), {}, held(), import_thumbprint='AB' * 20).action == 'import'
+        assert cs.plan_present(stated(issuer='Self2'), {}, held(), import_thumbprint='AB' * 20).action == 'update'
 
 
 class TestStateAfter:
 
     def test_create_predicts_the_service_defaults(self):
         desired = stated(subject='CN=a', content_type='PEM')
-        plan = cp.plan_present(desired, {}, None)
-        after = cp.state_after(plan, desired, {}, None, 'a')
+        plan = cs.plan_present(desired, {}, None)
+        after = cs.state_after(plan, desired, {}, None, 'a')
         assert (after.name, after.version, after.issued, after.enabled, after.tags) == ('a', None, True, True, {})
         assert (after.policy['content_type'], after.policy['key_size'], after.policy['issuer']) == ('PEM', 2048, 'Self')
 
     def test_unknown_issuer_stays_pending(self):
         desired = stated(subject='CN=a', issuer='Unknown')
-        after = cp.state_after(cp.plan_present(desired, {}, None), desired, {}, None, 'a')
+        after = cs.state_after(cs.plan_present(desired, {}, None), desired, {}, None, 'a')
         assert after.issued is False
-        assert cp.describe(after)['pending'] is True
+        assert cs.to_result(after)['pending'] is True
 
     def test_new_version_carries_the_current_properties(self):
         current = held(enabled=False)
         desired = stated(validity_in_months=3)
-        after = cp.state_after(cp.plan_present(desired, {}, current), desired, {}, current, 'web')
+        after = cs.state_after(cs.plan_present(desired, {}, current), desired, {}, current, 'web')
         assert (after.version, after.thumbprint, after.enabled, after.tags) == (None, None, False, {'app': 'shop'})
         assert after.policy['validity_in_months'] == 3
 
     def test_update_keeps_the_version(self):
         current = held()
         desired = stated(reuse_key=True)
-        after = cp.state_after(cp.plan_present(desired, {'tags': {}}, current), desired, {'tags': {}}, current, 'web')
+        after = cs.state_after(cs.plan_present(desired, {'tags': {}}, current), desired, {'tags': {}}, current, 'web')
         assert (after.version, after.thumbprint, after.tags, after.policy['reuse_key']) == (current.version, current.thumbprint, {}, True)
 
     def test_import_takes_the_material(self):
         description = {'thumbprint': 'CD' * 20, 'x5t': 'zc3N', 'subject': 'CN=imported', 'sans': {'dns_names': ['i.example']},
                        'key_type': 'EC', 'key_size': 256, 'curve': 'P-256'}
         desired = dict(stated(), content_type='PEM')
-        after = cp.state_after(cp.plan_present(desired, {}, None, import_thumbprint='CD' * 20), desired, {}, None, 'i', description)
+        after = cs.state_after(cs.plan_present(desired, {}, None, import_thumbprint='CD' * 20), desired, {}, None, 'i', description)
         assert (after.thumbprint, after.subject, after.issued) == ('CD' * 20, 'CN=imported', True)
         assert (after.policy['subject'], after.policy['dns_names'], after.policy['key_type'], after.policy['issuer']) == (
             'CN=imported', ['i.example'], 'EC', 'Unknown')
 
     def test_nothing_to_do_keeps_the_state(self):
         current = held()
-        assert cp.state_after(cp.CertificatePlan('none', [], [], []), stated(), {}, current, 'web') is current
+        assert cs.state_after(cs.CertificatePlan('none', [], [], []), stated(), {}, current, 'web') is current
 
 
 class TestOutput:
 
     def test_diff_shows_policy_and_marks_a_new_version(self):
-        view = cp.diff_view(held(), new_version=True)
+        view = cs.diff_view(held(), new_version=True)
         assert view['version'] == '(new version)'
         assert view['policy']['subject'] == 'CN=web'
-        assert cp.diff_view(None, lifecycle='deleted') == {'state': 'deleted'}
+        assert cs.diff_view(None, lifecycle='deleted') == {'state': 'deleted'}
 
     def test_describe_has_every_documented_key(self):
-        described = cp.describe(held())
-        assert sorted(described) == sorted(['name', 'id', 'version', 'thumbprint', 'x5t', 'subject', 'sans', 'not_before', 'expires',
-                                            'enabled', 'tags', 'created', 'updated', 'recovery_level', 'recoverable_days', 'secret_id',
-                                            'key_id', 'pending', 'policy'])
+        described = cs.to_result(held())
+        documented = yaml.safe_load(certificate_module.RETURN)['certificate']['contains']
+        assert sorted(described) == sorted(documented)
         assert described['expires'] == '1973-09-27T00:00:00Z'
-        assert cp.describe(None) == {}
+        assert cs.to_result(None) == {}
 
     def test_csr_is_pem(self):
-        assert cp.csr_pem(b'\x30\x03\x02\x01\x00') == '-----BEGIN CERTIFICATE REQUEST-----\nMAMCAQA=\n-----END CERTIFICATE REQUEST-----\n'
-        assert cp.csr_pem('MAMCAQA=') == cp.csr_pem(b'\x30\x03\x02\x01\x00')
+        assert cs.csr_pem(b'\x30\x03\x02\x01\x00') == '-----BEGIN CERTIFICATE REQUEST-----\nMAMCAQA=\n-----END CERTIFICATE REQUEST-----\n'
+        assert cs.csr_pem('MAMCAQA=') == cs.csr_pem(b'\x30\x03\x02\x01\x00')
 
     def test_operation(self):
         operation = types.SimpleNamespace(status='inProgress', status_details='waiting', issuer_name=types.SimpleNamespace(value='Unknown'),
                                           csr=b'\x30\x00', request_id='r1', cancellation_requested=False, error=None)
-        described = cp.describe_operation(operation, awaited=True)
+        described = cs.operation_to_result(operation, started_here=False)
         assert described['issuer'] == 'Unknown' and described['started_by_this_task'] is False
         assert described['csr'].startswith('-----BEGIN CERTIFICATE REQUEST-----')
-        assert cp.describe_operation(None) is None
+        assert cs.operation_to_result(None) is None

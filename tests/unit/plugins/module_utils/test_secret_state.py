@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 from ansible_collections.keyvault.azure.plugins.module_utils import _secret_state as state
+from ansible_collections.keyvault.azure.plugins.module_utils import _time as time_
 
 UTC = datetime.timezone.utc
 
@@ -83,7 +84,7 @@ class TestPlanPresent:
         assert state.plan_present(desired(content_type=''), current(content_type=None)).action == 'none'
 
     def test_dates_compare_as_whole_seconds(self):
-        expires = state.parse_timestamp('2030-01-01T00:00:00Z', 'expires')
+        expires = time_.parse_timestamp('2030-01-01T00:00:00Z', 'expires')
         assert state.plan_present(desired(expires='2030-01-01T00:00:00.750Z'), current(expires=expires)).action == 'none'
         assert state.plan_present(desired(expires='2030-01-01T00:00:01Z'), current(expires=expires)).action == 'update'
 
@@ -163,21 +164,21 @@ class TestTimestamps:
         ('1893456000', datetime.datetime(2030, 1, 1, tzinfo=UTC)),
     ])
     def test_accepted_formats(self, text, expected):
-        seconds = state.parse_timestamp(text, 'expires')
-        assert state.timestamp_to_datetime(seconds) == expected
-        assert state.datetime_to_timestamp(expected) == seconds
+        seconds = time_.parse_timestamp(text, 'expires')
+        assert time_.timestamp_to_datetime(seconds) == expected
+        assert time_.datetime_to_timestamp(expected) == seconds
 
     @pytest.mark.parametrize('text', ['tomorrow', '2030-13-01', '2030-02-30', '31/01/2030', '2030-01-31T25:00', ''])
     def test_refused_formats_name_the_option(self, text):
         with pytest.raises(KeyVaultInputError, match="^not_before: '.*' is not a date"):
-            state.parse_timestamp(text, 'not_before')
+            time_.parse_timestamp(text, 'not_before')
 
     def test_format_is_iso_utc(self):
-        assert state.format_timestamp(1893456000) == '2030-01-01T00:00:00Z'
-        assert state.format_timestamp(None) is None
+        assert time_.format_timestamp(1893456000) == '2030-01-01T00:00:00Z'
+        assert time_.format_timestamp(None) is None
 
     def test_naive_datetimes_are_utc(self):
-        assert state.datetime_to_timestamp(datetime.datetime(2030, 1, 1)) == 1893456000
+        assert time_.datetime_to_timestamp(datetime.datetime(2030, 1, 1)) == 1893456000
 
 
 class TestValues:
@@ -209,7 +210,7 @@ class TestFromSdk:
         secret = types.SimpleNamespace(value='hunter2-value', properties=sdk_properties(tags={'a': 'b'}))
         current_state = state.state_from_secret(secret)
         assert (current_state.value, current_state.expires, current_state.tags) == ('hunter2-value', 1893456000, {'a': 'b'})
-        description = state.describe(current_state)
+        description = state.to_result(current_state)
         assert 'hunter2-value' not in repr(description)
         assert description['attributes'] == {
             'enabled': True, 'not_before': None, 'expires': '2030-01-01T00:00:00Z', 'created': '2026-01-01T00:00:00Z',
@@ -219,7 +220,7 @@ class TestFromSdk:
     def test_deleted_secret_description(self):
         deleted = types.SimpleNamespace(recovery_id='https://v/deletedsecrets/db', deleted_date=datetime.datetime(2026, 2, 1, tzinfo=UTC),
                                         scheduled_purge_date=datetime.datetime(2026, 2, 8, tzinfo=UTC))
-        description = state.describe(state.state_from_properties(sdk_properties()), deleted=deleted)
+        description = state.to_result(state.state_from_properties(sdk_properties()), deleted=deleted)
         assert (description['deleted_on'], description['scheduled_purge_date']) == ('2026-02-01T00:00:00Z', '2026-02-08T00:00:00Z')
         assert description['recovery_id'] == 'https://v/deletedsecrets/db'
 
