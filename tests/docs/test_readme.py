@@ -29,10 +29,19 @@ SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 VAULT_PORTS = (8443, 8444)
 
 
+# What `make vault` writes into the virtual environment: the copy gets its own, so that it cannot race a `make
+# install` of the checkout.
+VENV_OUTPUTS = ('build', 'collections')
+
+
 def fresh_checkout(destination):
     """The files a clone would have (tracked and new ones), with the virtual environment `make test` built."""
     copy_collection(destination)
-    os.symlink(VENV, os.path.join(destination, '.venv'))
+    venv = os.path.join(destination, '.venv')
+    os.mkdir(venv)
+    for name in os.listdir(VENV):
+        if name not in VENV_OUTPUTS:
+            os.symlink(os.path.join(VENV, name), os.path.join(venv, name))
 
 
 def own_network_namespace():
