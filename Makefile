@@ -21,17 +21,26 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 # The collection under test must not be shadowed by a copy in the user's own collection paths.
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 
-.PHONY: demo test venv install vault sanity pytest localvault-tests unit integration sdk-suite sdk-suite-all-api-versions fleet-host-packages \
-	fleet-tests fleet-demo fleet-demo-rbac bench clean
+.PHONY: demo test lint venv install vault sanity pytest localvault-tests unit integration sdk-suite sdk-suite-all-api-versions \
+	fleet-host-packages fleet-tests fleet-demo fleet-demo-rbac bench clean
 
 demo: install
 	@echo "==> Starting a throw-away local Key Vault and running playbooks/demo.yml against it"
 	tests/utils/with-localvault $(VENV)/bin/ansible-playbook -i playbooks/inventory/localhost.yml playbooks/demo.yml
 
-test: venv fleet-host-packages
+test: venv fleet-host-packages lint
 	$(PYTEST) $(PYTEST_ARGS) tests
 	$(SDK_SUITE)
 	$(VENV_PYTHON) tests/utils/sanity.py
+
+# ansible-lint (production profile) on the example playbooks, against the collection as built; the plugin docs
+# and the guides in docs/docsite as antsibull-docs renders them; the changelog fragments. seed_vault.yml reads
+# an encrypted example vars file, whose password the playbook documents.
+lint: install
+	printf '%s\n' keyvault-azure-example > $(VENV)/seed-vault-password
+	PATH="$(VENV)/bin:$$PATH" ANSIBLE_VAULT_PASSWORD_FILE=$(VENV)/seed-vault-password $(VENV)/bin/ansible-lint --offline --profile production playbooks/
+	PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
+	$(VENV)/bin/antsibull-changelog lint
 
 venv: $(VENV)/.installed
 

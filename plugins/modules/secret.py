@@ -44,6 +44,9 @@ extends_documentation_fragment:
   - keyvault.azure.auth
   - keyvault.azure.attributes
   - keyvault.azure.attributes.action_group
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 options:
   name:
     description:

@@ -35,6 +35,9 @@ extends_documentation_fragment:
   - keyvault.azure.attributes.info_module
   - keyvault.azure.attributes.action_group
   - keyvault.azure.read_failures
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 options:
   name:
     description:
