@@ -74,7 +74,7 @@ def params(**given):
     values = dict((option, None) for option in (
         'subject', 'dns_names', 'ip_addresses', 'emails', 'validity_in_months', 'key_type', 'key_size', 'curve', 'exportable', 'reuse_key',
         'content_type', 'issuer', 'ekus', 'key_usage', 'lifetime_actions', 'policy', 'enabled', 'tags', 'renew_before_expiry_days',
-        'renew_at_percentage', 'certificate', 'certificate_file', 'password'))
+        'renew_at_percentage', 'certificate', 'certificate_file', 'password', 'signed_certificate', 'signed_certificate_file'))
     values.update(name='web', state='present', force=False, wait=True, wait_timeout=300, recover=False, purge=False)
     values.update(given)
     return values
