@@ -247,7 +247,8 @@ options:
         certificate (RV(operation.csr)), with its chain if the authority gave one. The module merges it into the pending
         version, which completes that version.
       - As PEM (CERTIFICATE blocks, or a PKCS7 block), or as base64-encoded DER (one certificate, or a PKCS#7 bundle
-        such as a C(.p7b) file). A private key is refused; the request's key never leaves the vault.
+        such as a C(.p7b) file). A private key is refused; the request's key never leaves the vault. The value is kept
+        out of the output like a secret, in case a private key comes along by mistake.
       - Before the merge the module checks that one of the given certificates holds the public key of the pending
         request, and fails naming both keys when none does.
       - When no request is pending, the current version must already hold this certificate; the task then changes
@@ -888,7 +889,8 @@ def main():
             certificate=dict(type='str', no_log=True),
             certificate_file=dict(type='path'),
             password=dict(type='str', no_log=True),
-            signed_certificate=dict(type='str'),
+            # Not a secret, but a bundle pasted with its private key by mistake must stay out of the output too.
+            signed_certificate=dict(type='str', no_log=True),
             signed_certificate_file=dict(type='path'),
             wait=dict(type='bool', default=True),
             wait_timeout=dict(type='int', default=300),
