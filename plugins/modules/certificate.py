@@ -255,13 +255,15 @@ options:
         nothing (or only what the other options state). Otherwise the task fails before any write.
       - O(enabled) and O(tags) are set with the merge. The policy options are compared with the merged version as with
         any other version.
-      - Mutually exclusive with O(signed_certificate_file), O(certificate) and O(certificate_file).
+      - Mutually exclusive with O(signed_certificate_file), O(certificate), O(certificate_file), O(force),
+        O(renew_before_expiry_days) and O(renew_at_percentage).
     type: str
   signed_certificate_file:
     description:
       - Path, on the managed host, of the signed certificate and its chain, as PEM, DER or base64 text. See
         O(signed_certificate).
-      - Mutually exclusive with O(signed_certificate), O(certificate) and O(certificate_file).
+      - Mutually exclusive with O(signed_certificate), O(certificate), O(certificate_file), O(force),
+        O(renew_before_expiry_days) and O(renew_at_percentage).
     type: path
   wait:
     description:
@@ -491,7 +493,8 @@ reasons:
 operation:
   description:
     - The creation operation, when one is still pending after the task (O(wait=false), an V(Unknown) issuer, check
-      mode), or when the task waited for one that another run or host had started.
+      mode), when the task waited for one that another run or host had started, or when it completed one with
+      O(signed_certificate) or O(signed_certificate_file) (then V(completed); in check mode as it is before the merge).
   returned: when a creation operation was involved, else V(null)
   type: dict
   contains:
