@@ -851,7 +851,7 @@ def run(vault):
 
 
 def main():
-    exclusive_with_import = [(source, option) for source in ('certificate', 'certificate_file', 'signed_certificate', 'signed_certificate_file')
+    exclusive_with_renewal = [(source, option) for source in ('certificate', 'certificate_file', 'signed_certificate', 'signed_certificate_file')
                              for option in ('force', 'renew_before_expiry_days', 'renew_at_percentage')]
     exclusive_with_merge = [(signed, source) for signed in ('signed_certificate', 'signed_certificate_file')
                             for source in ('certificate', 'certificate_file')]
@@ -900,7 +900,7 @@ def main():
             recover=dict(type='bool', default=False),
             purge=dict(type='bool', default=False),
         ),
-        mutually_exclusive=[('certificate', 'certificate_file'), ('signed_certificate', 'signed_certificate_file')] + exclusive_with_import +
+        mutually_exclusive=[('certificate', 'certificate_file'), ('signed_certificate', 'signed_certificate_file')] + exclusive_with_renewal +
         exclusive_with_merge,
         supports_check_mode=True,
     )
