@@ -852,7 +852,7 @@ def run(vault):
 
 def main():
     exclusive_with_renewal = [(source, option) for source in ('certificate', 'certificate_file', 'signed_certificate', 'signed_certificate_file')
-                             for option in ('force', 'renew_before_expiry_days', 'renew_at_percentage')]
+                              for option in ('force', 'renew_before_expiry_days', 'renew_at_percentage')]
     exclusive_with_merge = [(signed, source) for signed in ('signed_certificate', 'signed_certificate_file')
                             for source in ('certificate', 'certificate_file')]
     vault = KeyVaultModule(
