@@ -21,7 +21,10 @@ DEFAULT_LIFETIME_PERCENTAGE = 80
 # The spec bounds days_before_expiry by validity_months multiplied by 27.
 DAYS_PER_MONTH_LIMIT = 27
 LIFETIME_ACTION_TYPES = ("EmailContacts", "AutoRenew")
-_SECTIONS = ("key_props", "secret_props", "x509_props", "lifetime_actions", "issuer", "attributes")
+# API 2026-04-01: the platform, not the issuer, issues the certificate (kvspec PlatformManaged,
+# "intended for internal use only"); its certificateUsage says for what, its metadata is free-form.
+PLATFORM_MANAGED = "platformManaged"
+_SECTIONS = ("key_props", "secret_props", "x509_props", "lifetime_actions", "issuer", "attributes", PLATFORM_MANAGED)
 
 
 def invalid(property_name):
@@ -100,13 +103,16 @@ def complete_policy(requested):
     if not isinstance(requested, dict):
         raise invalid("policy")
     requested = _without_nulls(requested)
+    platform_managed = _platform_managed(requested.get(PLATFORM_MANAGED))
     key_props = _key_properties(_section(requested, "key_props"))
     secret_props = _secret_properties(_section(requested, "secret_props"))
-    x509_props = _x509_properties(_section(requested, "x509_props"))
+    # The platform names a platform-managed certificate itself: the Azure SDK's
+    # test_create_certificate_with_platform_managed sends neither subject nor SANs, and the service accepts it.
+    x509_props = _x509_properties(_section(requested, "x509_props"), identity_required=platform_managed is None)
     issuer = _issuer(_section(requested, "issuer"), SELF_ISSUER)
     default_action = "EmailContacts" if issuer["name"].lower() == UNKNOWN_ISSUER.lower() else "AutoRenew"
     lifetime_actions = _lifetime_actions(requested.get("lifetime_actions"), default_action, x509_props["validity_months"])
-    return {
+    policy = {
         "key_props": key_props,
         "secret_props": secret_props,
         "x509_props": x509_props,
@@ -114,6 +120,13 @@ def complete_policy(requested):
         "issuer": issuer,
         "attributes": _policy_attributes(_section(requested, "attributes")),
     }
+    if platform_managed is not None:
+        policy[PLATFORM_MANAGED] = platform_managed
+    return policy
+
+
+def is_platform_managed(policy):
+    return PLATFORM_MANAGED in policy
 
 
 def update_policy(current, patch):
@@ -126,7 +139,7 @@ def update_policy(current, patch):
         if name not in patch:
             continue
         value = patch[name]
-        if name == "lifetime_actions":
+        if name in ("lifetime_actions", PLATFORM_MANAGED):
             merged[name] = value
         elif not isinstance(value, dict):
             raise invalid(name)
@@ -220,7 +233,18 @@ def _secret_properties(section):
     return {"contentType": value}
 
 
-def _x509_properties(section):
+def _platform_managed(value):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("certificateUsage"), str) or not value["certificateUsage"]:
+        raise invalid(PLATFORM_MANAGED)
+    metadata = value.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise invalid(PLATFORM_MANAGED)
+    return copy.deepcopy(value)
+
+
+def _x509_properties(section, identity_required=True):
     props = {}
     subject = section.get("subject")
     if subject is not None:
@@ -234,7 +258,7 @@ def _x509_properties(section):
             raise invalid("sans")
         certs.subject_alternative_names(sans)
         props["sans"] = sans
-    if not subject and not certs.subject_alternative_names(sans or {}):
+    if identity_required and not subject and not certs.subject_alternative_names(sans or {}):
         raise invalid("subject")
     ekus = section.get("ekus", list(DEFAULT_EKUS))
     if not isinstance(ekus, list) or not all(certs.is_object_identifier(oid) for oid in ekus):
@@ -242,8 +266,6 @@ def _x509_properties(section):
     props["ekus"] = ekus
     key_usage = section.get("key_usage", list(DEFAULT_KEY_USAGE))
     if not isinstance(key_usage, list) or not all(usage in certs.KEY_USAGES for usage in key_usage):
-        raise invalid("key_usage")
-    if ("encipherOnly" in key_usage or "decipherOnly" in key_usage) and "keyAgreement" not in key_usage:
         raise invalid("key_usage")
     props["key_usage"] = key_usage
     validity_months = _integer(section, "validity_months", DEFAULT_VALIDITY_MONTHS)

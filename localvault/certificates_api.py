@@ -10,7 +10,8 @@ name), ``"certificate-issuers"`` and ``"certificate-contacts"`` hold the rest.
 A ``Self``-issued operation completes ``certificate_creation_delay_seconds`` after it started; the
 completion happens lazily, on the first request that looks at the certificate afterwards. An
 ``Unknown``-issuer operation waits for a merge; one for a named issuer stays in progress, since the
-local vault reaches no certificate authority. Every issued version writes its backing secret (same
+local vault reaches no certificate authority, and so does one with a ``platformManaged`` policy
+(API 2026-04-01), which the platform issues. Every issued version writes its backing secret (same
 name and version) through ``secrets_api``. Keys are not served: ``kid`` points at a keys API the
 local vault does not emulate.
 """
@@ -205,6 +206,11 @@ def _check_issuer(tx, policy):
         raise _issuer_not_found()
 
 
+def _self_issued(policy):
+    """Whether the local vault itself completes the creation; a platform-managed policy leaves that to the platform."""
+    return cert_policy.is_self_issuer(policy) and not cert_policy.is_platform_managed(policy)
+
+
 def _check_creatable(tx, request, name, now):
     """The active certificate (or None for a new name) a new version may be added to; else the service's 409."""
     obj = lifecycle.check_writable(tx, KIND, name, LABEL, now)
@@ -329,7 +335,7 @@ def create_certificate(request):
             "cancellation_requested": False, "status": IN_PROGRESS, "created": int(now), "enabled": enabled,
             "x509_props": policy["x509_props"], "preserveCertOrder": preserve_order,
             "status_details": STATUS_DETAILS_MERGE if cert_policy.is_unknown_issuer(policy) else STATUS_DETAILS_ISSUING,
-            "complete_at": now + request.vault.settings.current().certificate_creation_delay_seconds if cert_policy.is_self_issuer(policy) else None,
+            "complete_at": now + request.vault.settings.current().certificate_creation_delay_seconds if _self_issued(policy) else None,
         }
         tx.put_document(OPERATIONS, obj.name, operation)
     location = f"{request.base_url}/certificates/{obj.name}/pending?api-version={request.api_version}&request_id={operation['request_id']}"

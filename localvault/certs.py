@@ -19,7 +19,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 PEM_CONTENT_TYPE = "application/x-pem-file"
 PKCS12_CONTENT_TYPE = "application/x-pkcs12"
@@ -279,9 +279,23 @@ def subject_alternative_names(sans):
 
 
 def key_usage_extension(usages):
-    """``x509.KeyUsage`` for the service's key usage names (already validated)."""
-    flags = {argument: name in usages for name, argument in zip(KEY_USAGES, _KEY_USAGE_ARGUMENTS)}
-    return x509.KeyUsage(**flags)
+    """The KeyUsage extension for the service's key usage names (already validated), as DER.
+
+    The service issues certificates with ``encipherOnly``/``decipherOnly`` without ``keyAgreement``
+    (the Azure SDK's ``test_policy`` creates one against it), a combination RFC 5280 leaves
+    undefined and ``x509.KeyUsage`` refuses to build, so the bit string is encoded here: bit N is
+    the N-th name of KEY_USAGES, trailing zero bits dropped as DER requires of named bit lists.
+    """
+    bits = [name in usages for name in KEY_USAGES]
+    while bits and not bits[-1]:
+        bits.pop()
+    octets = bytearray((len(bits) + 7) // 8)
+    for index, is_set in enumerate(bits):
+        if is_set:
+            octets[index // 8] |= 0x80 >> (index % 8)
+    unused_bits = len(octets) * 8 - len(bits)
+    bit_string = bytes([0x03, len(octets) + 1, unused_bits]) + bytes(octets)
+    return x509.UnrecognizedExtension(ExtensionOID.KEY_USAGE, bit_string)
 
 
 def _requested_extensions(x509_props):
@@ -374,7 +388,9 @@ def order_chain(private_key, certificates):
 
 
 def _certificates_from_bytes(data):
-    """X.509 certificates in one ``x5c`` entry: DER, or PEM text with one or more blocks."""
+    """X.509 certificates in one ``x5c`` entry: DER, PEM text with one or more blocks, or the
+    base64 text of a DER certificate without PEM armour (the service accepts that too: the Azure
+    SDK's ``test_merge_certificate`` merges such an entry)."""
     if b"-----BEGIN" in data:
         try:
             return x509.load_pem_x509_certificates(data.replace(b"\r\n", b"\n"))
@@ -383,6 +399,10 @@ def _certificates_from_bytes(data):
     try:
         return [x509.load_der_x509_certificate(data)]
     except ValueError:
+        pass
+    try:
+        return [x509.load_der_x509_certificate(base64.b64decode(b"".join(data.split()), validate=True))]
+    except (binascii.Error, ValueError):
         return []
 
 

@@ -1,6 +1,6 @@
 """A local vault run as a child process (``python -m localvault`` on free ports) for tests, benchmarks and scripts.
 
-``LocalVaultProcess(state_dir, config=None, ephemeral=False).start()`` waits until the vault is ready and
+``LocalVaultProcess(state_dir, config=None, ephemeral=False, arguments=()).start()`` waits until the vault is ready and
 returns it; it then knows the vault's URLs, CA bundle and identities, the client environment (``env``),
 and talks to the operator controls (counters, faults, settings) and the identity endpoint over plain
 HTTP(S), with the standard library only.
@@ -23,10 +23,12 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class LocalVaultProcess:
     """A ``python -m localvault`` child process and what a client needs to talk to it."""
 
-    def __init__(self, state_dir, config=None, ephemeral=False):
+    def __init__(self, state_dir, config=None, ephemeral=False, arguments=()):
         self.state_dir = str(state_dir)
         self.config = dict(config or {})
         self.ephemeral = ephemeral
+        # More command-line options, e.g. ("--advertised-host", "vault.example.test").
+        self.arguments = tuple(arguments)
         self.process = None
         self.connection = None
         self._log = None
@@ -42,6 +44,7 @@ class LocalVaultProcess:
                    "--config", config_path]
         if self.ephemeral:
             command.append("--ephemeral")
+        command.extend(self.arguments)
         environment = dict(os.environ, PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
         self._log = open(os.path.join(self.state_dir, "localvault.log"), "ab")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT)

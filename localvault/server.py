@@ -343,6 +343,11 @@ def _url_host(host, loopback_name):
     if host in ("::1", "::"):
         # "localhost" may resolve to 127.0.0.1 only, where an IPv6 listener is not reachable.
         return "[::1]"
+    return _bracketed(host)
+
+
+def _bracketed(host):
+    """``host`` as it stands in a URL: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host else host
 
 
@@ -357,11 +362,17 @@ def _write_atomically(path, text, mode=0o644):
 class LocalVault:
     """One running local vault; ``start()`` serves in background threads, ``stop()`` ends them."""
 
-    def __init__(self, config, state_dir, host="127.0.0.1", vault_port=0, imds_port=0, ephemeral=False):
+    def __init__(self, config, state_dir, host="127.0.0.1", vault_port=0, imds_port=0, ephemeral=False, advertised_host=None,
+                 tools_dir=None, collections_path=None):
         self.config = config
         self.state_dir = os.path.abspath(state_dir)
         self.host = host
         self.ephemeral = ephemeral
+        # The name clients are told to use (connection.json, env.sh), when it is not the one --host implies.
+        self.advertised_host = advertised_host
+        # What env.sh adds for a shell that runs this project's playbooks: the tools' folder on PATH, the collections path.
+        self.tools_dir = tools_dir
+        self.collections_path = collections_path
         self._ports = (vault_port, imds_port)
         self._servers = []
         self._threads = []
@@ -375,7 +386,8 @@ class LocalVault:
         for name in (CONNECTION_FILE, ENV_FILE):
             if os.path.exists(os.path.join(self.state_dir, name)):
                 os.remove(os.path.join(self.state_dir, name))
-        ssl_context = tls.prepare(self.state_dir, self.host, self.config.server_cert_sans)
+        extra_names = (*self.config.server_cert_sans, self.advertised_host) if self.advertised_host else self.config.server_cert_sans
+        ssl_context = tls.prepare(self.state_dir, self.host, extra_names)
         settings = SettingsHolder(self.config.settings)
         directory = IdentityDirectory(self.config.identities)
         token_key, backup_key = load_state_keys(os.path.join(self.state_dir, KEY_FILE))
@@ -389,7 +401,7 @@ class LocalVault:
         bind_host = "" if self.host == "0.0.0.0" else self.host.strip("[]")
         vault_server = TlsServer((bind_host, self._ports[0]), VaultHandler, ssl_context)
         imds_server = _Server((bind_host, self._ports[1]), ImdsHandler)
-        url_host = _url_host(self.host, "localhost")
+        url_host = _bracketed(self.advertised_host) if self.advertised_host else _url_host(self.host, "localhost")
         vault_url = f"https://{url_host}:{vault_server.server_address[1]}/"
         self.application = VaultApplication(self.vault, router, vault_url.rstrip("/"))
         vault_server.app = self.application
@@ -399,7 +411,7 @@ class LocalVault:
             thread = threading.Thread(target=server.serve_forever, name=f"localvault-{server.server_address[1]}", daemon=True)
             thread.start()
             self._threads.append(thread)
-        imds_host = _url_host(self.host, "127.0.0.1")
+        imds_host = _bracketed(self.advertised_host) if self.advertised_host else _url_host(self.host, "127.0.0.1")
         self.connection = {
             "vault_url": vault_url,
             "imds_url": f"http://{imds_host}:{imds_server.server_address[1]}",
@@ -416,8 +428,8 @@ class LocalVault:
         return self.connection
 
     def client_environment(self):
-        """The environment variables a client of this vault needs."""
-        return {
+        """The environment variables a client of this vault needs (and the collections path, when given)."""
+        environment = {
             "AZURE_POD_IDENTITY_AUTHORITY_HOST": self.connection["imds_url"],
             "ANSIBLE_KEYVAULT_URL": self.connection["vault_url"],
             "ANSIBLE_KEYVAULT_CA_CERT": self.connection["ca_bundle"],
@@ -425,10 +437,20 @@ class LocalVault:
             "LOCALVAULT_URL": self.connection["vault_url"],
             "LOCALVAULT_CA_BUNDLE": self.connection["ca_bundle"],
         }
+        if self.collections_path:
+            environment["ANSIBLE_COLLECTIONS_PATH"] = os.path.abspath(self.collections_path)
+        return environment
+
+    def environment_script(self):
+        """The lines of env.sh: the client environment, and the tools' folder put in front of PATH."""
+        lines = [f"export {name}={shlex.quote(value)}" for name, value in self.client_environment().items()]
+        if self.tools_dir:
+            lines.append(f'export PATH={shlex.quote(os.path.abspath(self.tools_dir))}"${{PATH:+:$PATH}}"')
+        return lines
 
     def _write_connection_files(self):
-        exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in self.client_environment().items())
-        _write_atomically(os.path.join(self.state_dir, ENV_FILE), "# Environment for clients of the local vault; source this file.\n" + exports)
+        script = "".join(line + "\n" for line in self.environment_script())
+        _write_atomically(os.path.join(self.state_dir, ENV_FILE), "# Environment for clients of the local vault; source this file.\n" + script)
         # connection.json comes last: its appearance tells a waiting client that everything is ready.
         _write_atomically(os.path.join(self.state_dir, CONNECTION_FILE), json.dumps(self.connection, indent=2) + "\n")
 

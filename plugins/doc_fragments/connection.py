@@ -41,6 +41,8 @@ options:
   timeout:
     description:
       - Seconds to wait for a connection to the vault and for each response.
+      - The token requests of the credential (managed identity, workload identity, service principal) wait as long,
+        and are retried at most O(retries) times; the Azure CLI (O(auth_source=cli)) must answer within this time.
       - Modules fall back to the environment variable E(ANSIBLE_KEYVAULT_TIMEOUT).
     type: int
     default: 30

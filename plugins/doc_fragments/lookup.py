@@ -39,11 +39,12 @@ options:
       - Share access tokens between the worker processes of one C(ansible-playbook) run, so that a lookup on many hosts
         asks the identity endpoint for one token per identity and vault audience instead of one per host.
       - The tokens are kept in files readable by the user running Ansible only (0600, in a 0700 directory), under
-        E(XDG_RUNTIME_DIR), else C(/dev/shm) (memory, not disk), else the temporary directory. The directory belongs
+        E(XDG_RUNTIME_DIR) (when the user owns it and no one else can write to it), else C(/dev/shm) (memory, not
+        disk), else the temporary directory, else Ansible's own temporary directory of the run. The directory belongs
         to the run and is removed as soon as the run ends. No secret value is stored there unless O(keyvault.azure.secret#lookup:value_cache)
         is on.
-      - When the directory cannot be used safely (not owned by the user, or open to others), the lookup warns and
-        asks for its own token.
+      - A directory that cannot be used safely (not owned by the user, or open to others) is passed over for the next
+        one, with a warning; when none can be used, the lookup warns and asks for its own token.
     type: bool
     default: true
     env:

@@ -22,8 +22,9 @@ AuthSource.__doc__ = """One auth source.
 ``check(values)`` raises KeyVaultInputError for option values that cannot work together (``values``
 maps option names to values); ``identity(options)`` says who the plugin authenticates as, for
 error messages; ``credential(identity_module, options, transport, authority)`` builds the
-azure-identity credential from ConnectionOptions, with the transport and authority keywords the
-client layer prepared.
+azure-identity credential from ConnectionOptions, with the transport keywords (proxy, timeout and
+retries of the token requests; every credential that sends HTTP takes them) and authority keywords
+the client layer prepared.
 """
 
 
@@ -64,7 +65,8 @@ def _auto(identity, options, transport, authority):
 
 
 def _cli(identity, options, transport, authority):
-    return identity.AzureCliCredential(tenant_id=options.tenant_id or '')
+    # The CLI runs as a subprocess, not over HTTP: it takes no transport keywords, only a time limit.
+    return identity.AzureCliCredential(tenant_id=options.tenant_id or '', process_timeout=options.timeout)
 
 
 def _service_principal(identity, options, transport, authority):

@@ -15,6 +15,7 @@ import binascii
 import collections
 import datetime
 import hashlib
+import ipaddress
 import re
 import traceback
 
@@ -37,6 +38,9 @@ from ansible_collections.keyvault.azure.plugins.module_utils._time import dateti
 _PEM_BLOCK = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----', re.DOTALL)
 # The OID of a user principal name in a subject alternative name (a Microsoft "other name").
 _UPN_OID = '1.3.6.1.4.1.311.20.2.3'
+# The DER contents of that OID and of the SubjectAlternativeName extension's OID (2.5.29.17).
+_UPN_OID_DER = b'\x2b\x06\x01\x04\x01\x82\x37\x14\x02\x03'
+_SAN_OID_DER = b'\x55\x1d\x11'
 _CURVE_NAMES = {'secp256r1': 'P-256', 'secp384r1': 'P-384', 'secp521r1': 'P-521', 'secp256k1': 'P-256K'}
 
 ImportPayload = collections.namedtuple('ImportPayload', ['value', 'content_type', 'description'])
@@ -224,11 +228,55 @@ def _utf8_string(der):
         return None
 
 
+def _der_elements(data):
+    """(tag, content) of each DER element in ``data``, one level deep."""
+    elements, offset = [], 0
+    while offset + 2 <= len(data):
+        tag, length, offset = data[offset], data[offset + 1], offset + 2
+        if length & 0x80:
+            count = length & 0x7F
+            length, offset = int.from_bytes(data[offset:offset + count], 'big'), offset + count
+        elements.append((tag, data[offset:offset + length]))
+        offset += length
+    return elements
+
+
+def _subject_alternative_names_from_der(certificate):
+    """The subject alternative names read from the certificate's DER itself.
+
+    For a certificate whose extensions cryptography refuses to read: Key Vault issues certificates whose
+    key usage has encipherOnly or decipherOnly without keyAgreement (RFC 5280 leaves that undefined).
+    """
+    tbs_fields = _der_elements(_der_elements(certificate.tbs_certificate_bytes)[0][1])
+    extensions = [content for tag, content in tbs_fields if tag == 0xA3]  # extensions [3] EXPLICIT
+    names = {'dns_names': [], 'ip_addresses': [], 'emails': [], 'upns': [], 'uris': []}
+    for _tag, extension in _der_elements(_der_elements(extensions[0])[0][1]) if extensions else []:
+        parts = _der_elements(extension)  # extnID, critical (optional), extnValue
+        if parts[0] != (0x06, _SAN_OID_DER):
+            continue
+        for tag, value in _der_elements(_der_elements(parts[-1][1])[0][1]):
+            if tag == 0x82:
+                names['dns_names'].append(value.decode('ascii'))
+            elif tag == 0x81:
+                names['emails'].append(value.decode('ascii'))
+            elif tag == 0x86:
+                names['uris'].append(value.decode('ascii'))
+            elif tag == 0x87:
+                names['ip_addresses'].append(str(ipaddress.ip_address(bytes(value))))
+            elif tag == 0xA0:
+                other_name = _der_elements(value)
+                if other_name[0] == (0x06, _UPN_OID_DER) and other_name[1][0] == 0xA0:
+                    names['upns'].append(_utf8_string(other_name[1][1]))
+    return dict((kind, [value for value in values if value is not None]) for kind, values in names.items() if values)
+
+
 def _subject_alternative_names(certificate):
     try:
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return {}
+    except ValueError:
+        return _subject_alternative_names_from_der(certificate)
     upns = [_utf8_string(other.value) for other in names.get_values_for_type(x509.OtherName) if other.type_id.dotted_string == _UPN_OID]
     sans = {
         'dns_names': names.get_values_for_type(x509.DNSName),

@@ -43,8 +43,6 @@ MAX_VALIDITY_MONTHS = 1200
 # The service bounds days_before_expiry by 27 days for each month of validity_in_months (Trigger.days_before_expiry
 # in the Key Vault REST API's certificates OpenAPI description).
 DAYS_BEFORE_EXPIRY_PER_MONTH = 27
-# An X.509 key usage can only restrict key agreement to one direction when key agreement is allowed.
-KEY_AGREEMENT_ONLY_USAGES = ('encipherOnly', 'decipherOnly')
 
 SAN_FIELDS = ('dns_names', 'ip_addresses', 'emails', 'upns', 'uris')
 KEY_FIELDS = ('key_type', 'key_size', 'curve', 'exportable')
@@ -257,7 +255,6 @@ def normalize_policy(policy):
         normalized['ekus'] = [canonical_eku(eku) for eku in normalized['ekus']]
     if normalized['key_usage'] is not None:
         normalized['key_usage'] = [_canonical_choice(usage, KEY_USAGES, 'key_usage') for usage in normalized['key_usage']]
-        _check_key_agreement(normalized['key_usage'])
     if normalized['lifetime_actions'] is not None:
         normalized['lifetime_actions'] = [_normalized_lifetime_action(action, index) for index, action in enumerate(normalized['lifetime_actions'])]
         if len(normalized['lifetime_actions']) > 1:
@@ -273,13 +270,6 @@ def normalize_policy(policy):
         raise KeyVaultInputError('issuer must not be empty')
     _check_key(normalized)
     return normalized
-
-
-def _check_key_agreement(usages):
-    restricted = [usage for usage in KEY_AGREEMENT_ONLY_USAGES if usage in usages]
-    if restricted and 'keyAgreement' not in usages:
-        raise KeyVaultInputError('key_usage %s only restrict%s keyAgreement, which key_usage lacks; add keyAgreement or remove %s' % (
-            ' and '.join(restricted), 's' if len(restricted) == 1 else '', ' and '.join(restricted)))
 
 
 def _subject_components(subject):

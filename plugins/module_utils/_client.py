@@ -87,11 +87,31 @@ _CLIENTS = {}
 
 def build_credential(options):
     """The azure-identity credential ``options.auth_source`` names, configured from ``options``."""
-    transport = {}
-    if options.proxy:
-        transport['proxies'] = {'http': options.proxy, 'https': options.proxy}
+    transport = token_request_settings(options)
     authority = {'authority': options.authority} if options.authority else {}
     return AUTH_SOURCE_REGISTRY[options.auth_source].credential(identity_module, options, transport, authority)
+
+
+def token_request_settings(options):
+    """Keyword arguments for a credential that sends HTTP: the connection's proxy, timeout and retries.
+
+    Without them azure-identity waits up to azure-core's 300 s read timeout per attempt, and an identity
+    endpoint that accepts the connection but does not answer stalls the task for many minutes. The
+    credentials' own retry policies (e.g. azure-identity's ImdsRetryPolicy, which also retries 404 and 410)
+    are kept; only their counts, backoff and timeouts come from the options.
+    """
+    settings = dict(
+        connection_timeout=options.timeout,
+        read_timeout=options.timeout,
+        retry_total=options.retries,
+        retry_connect=options.retries,
+        retry_read=options.retries,
+        retry_status=options.retries,
+        retry_backoff_factor=options.retry_backoff,
+    )
+    if options.proxy:
+        settings['proxies'] = {'http': options.proxy, 'https': options.proxy}
+    return settings
 
 
 def client_settings(options):
@@ -122,7 +142,8 @@ def client_settings(options):
 
 def get_credential(options):
     """The credential for ``options``; with ``options.token_sharing`` set, one whose tokens other processes reuse."""
-    key = (options.credential_key(), options.token_sharing)
+    # The token requests' timeout and retries are part of the credential, not of whose tokens it shares.
+    key = (options.credential_key(), options.timeout, options.retries, options.retry_backoff, options.token_sharing)
     with _LOCK:
         if key not in _CREDENTIALS:
             try:

@@ -17,6 +17,7 @@ try:
         ClientAuthenticationError,
         HttpResponseError,
         ServiceRequestError,
+        ServiceRequestTimeoutError,
         ServiceResponseError,
         ServiceResponseTimeoutError,
     )
@@ -27,7 +28,7 @@ except ImportError:
         pass
 
     AzureError = ClientAuthenticationError = HttpResponseError = _NeverRaised
-    ServiceRequestError = ServiceResponseError = ServiceResponseTimeoutError = _NeverRaised
+    ServiceRequestError = ServiceRequestTimeoutError = ServiceResponseError = ServiceResponseTimeoutError = _NeverRaised
 
 REDACTED = '********'
 # JWT-shaped strings (access tokens, client assertions) and bearer headers.
@@ -36,6 +37,8 @@ _TOKEN_PATTERNS = (
     re.compile(r'(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}'),
 )
 _TLS_REASON = re.compile(r'certificate verify failed: ([^(\'"\]]+)')
+# What azure-identity puts before the identity endpoint's own error text.
+_ENDPOINT_ANSWER = re.compile(r'Token request error: |Error: ')
 _ERRNO_REASON = re.compile(r'(\[Errno -?\d+\] [^\'")\]]+)')
 
 # Inner error codes the service uses for a missing access-policy permission.
@@ -152,11 +155,51 @@ def _answered_by(error, vault_url):
     return bool(getattr(error, 'status_code', None)) and str(getattr(request, 'url', '')).lower().startswith(vault_url.lower())
 
 
+def _causes(error):
+    """``error`` and the exceptions it was raised from, outermost first."""
+    seen = []
+    while error is not None and error not in seen:
+        seen.append(error)
+        error = error.__cause__ or error.__context__
+    return seen
+
+
+def _token_endpoint(options):
+    return 'the managed identity endpoint' if options.auth_source == 'managed_identity' else 'the token endpoint'
+
+
+def _token_timeout(error, where, options):
+    """The error for a token request that ran out of time, or None when ``error`` is not one.
+
+    azure-identity reports a managed identity endpoint that timed out as "no response from the IMDS endpoint";
+    the timeout itself is in the exceptions it was raised from.
+    """
+    timed_out = any(isinstance(cause, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)) or 'timed out' in str(cause).lower()
+                    for cause in _causes(error))
+    if not timed_out:
+        return None
+    return KeyVaultError('auth', 'could not get a token for %s as %s: %s did not answer within timeout=%d seconds, after %d retries' % (
+        where, options.identity_description(), _token_endpoint(options), options.timeout, options.retries))
+
+
+def _unknown_identity(text, where, options):
+    """The error for an endpoint that answered that it has no such identity, or None.
+
+    azure-identity prefixes that answer with "no response from the IMDS endpoint", which is not what happened,
+    so only the endpoint's own words (after "Token request error:" or "Error:") are quoted.
+    """
+    if 'Identity not found' not in text and 'No identity has been assigned' not in text:
+        return None
+    answer = _ENDPOINT_ANSWER.split(text)[-1]
+    return KeyVaultError('auth', 'could not get a token for %s as %s: %s does not know that identity, so it is not assigned to this host '
+                                 '(the endpoint answered: %s)' % (where, options.identity_description(), _token_endpoint(options), answer))
+
+
 def _credential_error(error, where, options):
     text = one_line(getattr(error, 'message', None) or str(error))
-    if 'Identity not found' in text or 'No identity has been assigned' in text:
-        return KeyVaultError('auth', 'could not get a token for %s as %s: that identity is not assigned to this host (%s)' % (
-            where, options.identity_description(), text))
+    known = _unknown_identity(text, where, options) or _token_timeout(error, where, options)
+    if known is not None:
+        return known
     if 'Token request error' in text:
         # azure-identity says "no response" here too, but the endpoint answered, with an error.
         return KeyVaultError('auth', 'could not get a token for %s as %s: the managed identity endpoint failed the token request, '

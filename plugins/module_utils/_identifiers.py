@@ -18,6 +18,9 @@ OBJECT_NAME_PATTERN = re.compile(r'^[0-9A-Za-z-]{1,127}$')
 # Versions the service hands out are 32 hexadecimal digits (observed in every id it returns).
 VERSION_PATTERN = re.compile(r'^[0-9A-Fa-f]{32}$')
 
+# The ``user:password@`` part of a URL.
+_USERINFO = re.compile(r'(?<=://)[^/?#]*@')
+
 ObjectReference = collections.namedtuple('ObjectReference', ['vault_url', 'name', 'version'])
 
 
@@ -37,13 +40,27 @@ def check_version(version, kind='secret'):
     return version
 
 
+def displayed_url(url):
+    """``url`` for a message: a ``user:password@`` part is masked, as it may hold a password."""
+    return _USERINFO.sub('********@', url)
+
+
 def normalize_vault_url(url):
     """``https://host[:port]`` for a vault URL, or KeyVaultInputError saying what is wrong with it."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as error:
+        # urllib's words ("Port out of range 0-65535", "Invalid IPv6 URL") name no option.
+        if 'Port' not in str(error):
+            raise KeyVaultInputError("vault URL must be an https:// URL such as https://myvault.vault.azure.net, got '%s'" % displayed_url(url))
+        port = 0
+    if port == 0:
+        raise KeyVaultInputError("vault URL port must be a number from 1 to 65535, got '%s'" % displayed_url(url))
     if parts.scheme.lower() != 'https' or not parts.hostname:
-        raise KeyVaultInputError("vault URL must be an https:// URL such as https://myvault.vault.azure.net, got '%s'" % url)
+        raise KeyVaultInputError("vault URL must be an https:// URL such as https://myvault.vault.azure.net, got '%s'" % displayed_url(url))
     if parts.path.strip('/') or parts.query or parts.fragment:
-        raise KeyVaultInputError("vault URL must name only the vault (https://host[:port]), got '%s'" % url)
+        raise KeyVaultInputError("vault URL must name only the vault (https://host[:port]), got '%s'" % displayed_url(url))
     if parts.username or parts.password:
         raise KeyVaultInputError('vault URL must not contain user information')
     return 'https://' + parts.netloc.lower()
@@ -64,7 +81,8 @@ def parse_object_reference(term, collection='secrets', vault_url=None, version=N
         parts = urlsplit(term)
         segments = [segment for segment in parts.path.split('/') if segment]
         if len(segments) not in (2, 3) or segments[0] != collection or parts.query or parts.fragment:
-            raise KeyVaultInputError("'%s' is not a %s id such as https://myvault.vault.azure.net/%s/NAME[/VERSION]" % (term, kind, collection))
+            raise KeyVaultInputError("'%s' is not a %s id such as https://myvault.vault.azure.net/%s/NAME[/VERSION]" % (
+                displayed_url(term), kind, collection))
         vault_url = normalize_vault_url('%s://%s' % (parts.scheme, parts.netloc))
         name = segments[1]
         if len(segments) == 3:

@@ -39,6 +39,7 @@ class KeyVaultModule(object):
         spec = dict(CONNECTION_ARGUMENT_SPEC)
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self._mask_url_userinfo()
         if not HAS_AZURE:
             self.module.fail_json(msg=missing_required_lib(REQUIRED_LIBRARIES), exception=AZURE_IMPORT_ERROR)
         try:
@@ -46,6 +47,15 @@ class KeyVaultModule(object):
             self.vault_url = self.options.require_vault_url()
         except KeyVaultInputError as error:
             self.module.fail_json(msg=str(error))
+
+    def _mask_url_userinfo(self):
+        """A ``user:password@`` in vault_url (refused later) is masked in the invocation Ansible shows at -vvv."""
+        url = self.module.params.get('vault_url') or ''
+        netloc = url.split('://', 1)[-1].split('/', 1)[0]
+        if '@' in netloc:
+            userinfo = netloc.rsplit('@', 1)[0]
+            for value in (userinfo, userinfo.split(':', 1)[-1]):
+                self.add_sensitive_value(value)
 
     @property
     def params(self):

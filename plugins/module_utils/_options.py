@@ -16,7 +16,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.keyvault.azure.plugins.module_utils._auth_sources import AUTH_SOURCE_REGISTRY, is_set as _is_set
-from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, normalize_vault_url
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, displayed_url, normalize_vault_url
 
 CLOUDS = {
     'AzureCloud': {'vault_suffix': 'vault.azure.net', 'authority': 'login.microsoftonline.com'},
@@ -107,7 +107,7 @@ def checked_vault_url(url, cloud=None):
     if cloud:
         suffix = CLOUDS[cloud]['vault_suffix']
         if not urlsplit(normalized).hostname.endswith('.' + suffix):
-            raise KeyVaultInputError("vault_url '%s' is not a vault of cloud %s: its host must end with .%s" % (url, cloud, suffix))
+            raise KeyVaultInputError("vault_url '%s' is not a vault of cloud %s: its host must end with .%s" % (displayed_url(url), cloud, suffix))
     return normalized
 
 

@@ -62,7 +62,12 @@ def check_secret_value(value):
     """Refuse values the service would refuse, without ever quoting the value."""
     if value == '':
         raise KeyVaultInputError('the secret value is empty; Key Vault does not store empty secrets')
-    size = len(value.encode('utf-8'))
+    try:
+        size = len(value.encode('utf-8'))
+    except UnicodeEncodeError:
+        # Ansible hands over undecodable bytes (e.g. from lookup('file') of a binary file) as lone surrogates.
+        raise KeyVaultInputError("value holds bytes that are not UTF-8 text; Key Vault stores a secret as text: encode binary content "
+                                 "first, for example with the b64encode filter and content_type 'application/octet-stream;base64'")
     if size > MAX_VALUE_BYTES:
         raise KeyVaultInputError('the secret value is %d bytes long; Key Vault stores at most %d bytes' % (size, MAX_VALUE_BYTES))
     return value

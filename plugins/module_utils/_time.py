@@ -13,6 +13,8 @@ import re
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 
+# 9999-12-31T23:59:59Z.
+LATEST_TIMESTAMP = 253402300799
 _TIMESTAMP = re.compile(
     r'^(?P<date>\d{4}-\d{2}-\d{2})'
     r'(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?)?'
@@ -27,7 +29,7 @@ def parse_timestamp(text, option):
     """
     text = str(text).strip()
     if re.match(r'^\d+$', text):
-        return int(text)
+        return _refuse_after_year_9999(int(text), text, option)
     match = _TIMESTAMP.match(text)
     if match:
         try:
@@ -42,6 +44,13 @@ def parse_timestamp(text, option):
     if zone != 'Z':
         offset = int(zone[1:3]) * 3600 + int(zone[3:5]) * 60
         seconds -= offset if zone[0] == '+' else -offset
+    return _refuse_after_year_9999(seconds, text, option)
+
+
+def _refuse_after_year_9999(seconds, text, option):
+    """``seconds``, refused beyond the last second Python's datetime, and so the SDK, can represent."""
+    if seconds > LATEST_TIMESTAMP:
+        raise KeyVaultInputError("%s: '%s' is later than %s, the latest date Key Vault takes" % (option, text, format_timestamp(LATEST_TIMESTAMP)))
     return seconds
 
 

@@ -159,7 +159,6 @@ options:
   key_usage:
     description:
       - Key usages. The service's default is V(digitalSignature) and V(keyEncipherment).
-      - V(encipherOnly) and V(decipherOnly) restrict V(keyAgreement) and need it in the list.
     type: list
     elements: str
     choices: [digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement, keyCertSign, cRLSign,

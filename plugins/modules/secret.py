@@ -297,8 +297,25 @@ class SecretTask(object):
         versions = self.call('secrets/list', lambda: list(self.client.list_properties_of_secret_versions(self.name)))
         if not versions:
             return None
-        newest = max(versions, key=lambda properties: datetime_to_timestamp(properties.created_on) or 0)
-        return state_from_properties(newest, value_known=False)
+        return state_from_properties(self.disabled_current_version(versions), value_known=False)
+
+    def disabled_current_version(self, versions):
+        """Which of ``versions`` is the current one, known to be disabled (the vault refused to read it).
+
+        The service gives no order for the version list (kvspec GetSecretVersions), and ``created`` counts whole
+        seconds: the current version is a disabled one of the newest second, and when that second holds several
+        disabled versions nothing tells them apart, so the task fails rather than act on one of them.
+        """
+        newest_second = max(datetime_to_timestamp(properties.created_on) or 0 for properties in versions)
+        candidates = [properties for properties in versions
+                      if not properties.enabled and (datetime_to_timestamp(properties.created_on) or 0) == newest_second]
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise KeyVaultError('conflict', '%s got a new version while it was read; run the task again' % self.label)
+        raise KeyVaultError('conflict', '%s is disabled and its newest versions %s were created in the same second, so the vault does '
+                                        'not tell which one is current; enable or remove one of them by version, then run the task again' % (
+                                            self.label, ', '.join(sorted(properties.version for properties in candidates))))
 
     def exists(self):
         try:

@@ -39,6 +39,8 @@ class KeyVaultAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(KeyVaultAction, self).run(tmp, task_vars)
         run_cache = this_run().cache if self.CONVERGES and not self._task.check_mode else None
+        if self.CONVERGES and not self._task.check_mode and run_cache is None:
+            return dict(result, failed=True, msg=self.no_turns_message(this_run().unavailable))
         if run_cache is None:
             module_result = self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)
         else:
@@ -49,6 +51,11 @@ class KeyVaultAction(ActionBase):
         if any(key in result for key in self.SENSITIVE_KEYS):
             result['_ansible_no_log'] = True
         return result
+
+    def no_turns_message(self, reason):
+        """Without the run's lock, hosts writing one object at once would each add a version: nothing is sent instead."""
+        return ("%s was not run: the hosts of this run cannot take turns at writing '%s' without a private directory for "
+                'their lock (%s); nothing was sent' % (self.MODULE, self._task.args.get('name'), reason))
 
     def object_key(self):
         """The object the task converges, as far as the controller can tell.

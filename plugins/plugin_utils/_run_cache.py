@@ -11,7 +11,9 @@ ansible-playbook process. Those workers share nothing in memory, so what they sh
 directory of the run: ``<base>/run-<pid>-<start time>`` of the ansible-playbook process, where base
 is ``$XDG_RUNTIME_DIR/keyvault-azure`` or else ``/dev/shm/keyvault-azure-<uid>`` (memory, not disk)
 or else the temporary directory. Directories are 0700 and files 0600, owned by the user running
-Ansible; a base that is not is refused, and nothing is shared then. The first worker that creates
+Ansible; a base that is not is refused, and the next one is tried, down to one in Ansible's private
+temporary directory of the run (see default_base_directories). Files are opened without following
+symbolic links, and written under new names (O_EXCL) then renamed into place. The first worker that creates
 the run directory starts a small watcher process that removes the directory as soon as the
 ansible-playbook process ends; each new run also removes what runs that ended left behind.
 
@@ -68,13 +70,33 @@ def _pid_exists(pid):
     return True
 
 
-def default_base_directory():
+def default_base_directories(private_fallback=None):
+    """Where the run's cache may live, best first.
+
+    ``$XDG_RUNTIME_DIR`` counts only when this user owns it and no one else can write to it: root run
+    with a user's environment (``sudo -E``) would otherwise keep tokens in a folder that user controls.
+    The names under /dev/shm and the temporary directory are predictable, so another user can take them
+    first; ``private_fallback`` (Ansible's own per-run temporary directory, made with mkdtemp) cannot be
+    taken, and every worker of the run inherits its name.
+    """
+    candidates = []
     runtime_dir = os.environ.get('XDG_RUNTIME_DIR')
-    if runtime_dir and os.path.isdir(runtime_dir):
-        return os.path.join(runtime_dir, 'keyvault-azure')
+    if runtime_dir and _is_own_unshared_directory(runtime_dir):
+        candidates.append(os.path.join(runtime_dir, 'keyvault-azure'))
     if os.path.isdir('/dev/shm'):
-        return '/dev/shm/keyvault-azure-%d' % os.getuid()
-    return os.path.join(tempfile.gettempdir(), 'keyvault-azure-%d' % os.getuid())
+        candidates.append('/dev/shm/keyvault-azure-%d' % os.getuid())
+    candidates.append(os.path.join(tempfile.gettempdir(), 'keyvault-azure-%d' % os.getuid()))
+    if private_fallback:
+        candidates.append(os.path.join(private_fallback, 'keyvault-azure'))
+    return candidates
+
+
+def _is_own_unshared_directory(path):
+    try:
+        status = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def _private_directory(path):
@@ -95,13 +117,28 @@ def _private_directory(path):
 class RunCache(object):
     """The shared directory of one ansible-playbook run."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, refused=()):
         self.directory = directory
+        # Why each better base directory was passed over, for a warning.
+        self.refused = tuple(refused)
 
     @classmethod
-    def open(cls, base=None, owner=None):
-        """The cache of the run ``owner`` (default: this run); RunCacheUnavailable when it cannot be used."""
-        base = base or default_base_directory()
+    def open_first_usable(cls, bases, owner=None):
+        """The cache of the run in the first of ``bases`` that can be used safely; RunCacheUnavailable naming why none can."""
+        refused = []
+        for base in bases:
+            try:
+                cache = cls.open(base, owner)
+            except RunCacheUnavailable as error:
+                refused.append(str(error))
+            else:
+                cache.refused = tuple(refused)
+                return cache
+        raise RunCacheUnavailable('; '.join(refused))
+
+    @classmethod
+    def open(cls, base, owner=None):
+        """The cache of the run ``owner`` (default: this run) in ``base``; RunCacheUnavailable when it cannot be used."""
         owner = owner or run_owner()
         started = process_start_time(owner)
         if started is None:
@@ -143,7 +180,7 @@ class _FileLock(object):
         self._fd = None
 
     def __enter__(self):
-        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        self._fd = _open_no_link(self._path, os.O_RDWR | os.O_CREAT)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
@@ -152,9 +189,19 @@ class _FileLock(object):
         self._fd = None
 
 
+def _open_no_link(path, flags):
+    """``os.open`` that refuses a symbolic link in place of ``path``: nothing is read or written through one."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise RunCacheUnavailable('%s is a symbolic link; the run cache uses only files it created itself' % path)
+        raise
+
+
 def _read_record(path):
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+        fd = _open_no_link(path, os.O_RDONLY)
     except OSError:
         return None
     with os.fdopen(fd, 'r') as record_file:
@@ -166,7 +213,14 @@ def _read_record(path):
 
 def _write_record(path, record):
     temporary = '%s.%d.tmp' % (path, os.getpid())
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+    try:
+        fd = _open_no_link(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except OSError as error:
+        if error.errno != errno.EEXIST:
+            raise
+        # Left by an earlier process with the same pid, or planted: removed, not written through.
+        os.unlink(temporary)
+        fd = _open_no_link(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     with os.fdopen(fd, 'w') as record_file:
         json.dump(record, record_file)
     os.replace(temporary, path)

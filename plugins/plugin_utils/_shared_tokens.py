@@ -13,9 +13,10 @@ The token still comes from the azure-identity credential; this only keeps it in 
 import collections
 import time
 
+from ansible import constants as C
 from ansible.utils.display import Display
 
-from ansible_collections.keyvault.azure.plugins.plugin_utils._run_cache import RunCache, RunCacheUnavailable
+from ansible_collections.keyvault.azure.plugins.plugin_utils._run_cache import RunCache, RunCacheUnavailable, default_base_directories
 
 try:
     from azure.core.credentials import AccessToken
@@ -30,8 +31,8 @@ except ImportError:
 display = Display()
 
 # What this process shares with the rest of the run: the run's cache and the token sharing over it, both
-# None when the cache cannot be used.
-RunSharing = collections.namedtuple('RunSharing', ['cache', 'tokens'])
+# None when the cache cannot be used, and then why not (``unavailable``).
+RunSharing = collections.namedtuple('RunSharing', ['cache', 'tokens', 'unavailable'])
 _THIS_RUN = []
 
 # The Key Vault clients ask for a new token when the one they hold has less than 300 s left, so a
@@ -49,12 +50,14 @@ def this_run():
     """This run's RunSharing, looked up once per process; a cache that cannot be used is warned about once."""
     if not _THIS_RUN:
         try:
-            run_cache = RunCache.open()
+            run_cache = RunCache.open_first_usable(default_base_directories(C.DEFAULT_LOCAL_TMP))
         except (RunCacheUnavailable, OSError) as error:
             display.warning('keyvault.azure: nothing is shared between the hosts of this run: %s' % error)
-            _THIS_RUN.append(RunSharing(None, None))
+            _THIS_RUN.append(RunSharing(None, None, str(error)))
         else:
-            _THIS_RUN.append(RunSharing(run_cache, TokenSharing(run_cache)))
+            if run_cache.refused:
+                display.warning("keyvault.azure: this run's cache is in %s: %s" % (run_cache.directory, '; '.join(run_cache.refused)))
+            _THIS_RUN.append(RunSharing(run_cache, TokenSharing(run_cache), None))
     return _THIS_RUN[0]
 
 

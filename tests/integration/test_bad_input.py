@@ -57,6 +57,24 @@ MODULE_CASES = {
                         'parameters are mutually exclusive: client_secret|client_certificate_path (also check the environment variables '
                         'ANSIBLE_KEYVAULT_CLIENT_SECRET, ANSIBLE_KEYVAULT_CLIENT_CERTIFICATE_PATH)'),
     'timeout': ('keyvault.azure.secret_info', dict(name='db', timeout=0), 'timeout must be at least 1, got 0'),
+    # lookup('file') of a binary file hands the module text with the undecodable bytes escaped.
+    'binary-value': ('keyvault.azure.secret', dict(name='db', value="{{ lookup('file', binary_file) }}"),
+                     'value holds bytes that are not UTF-8 text; Key Vault stores a secret as text: encode binary content first, '
+                     "for example with the b64encode filter and content_type 'application/octet-stream;base64'"),
+    'binary-value-file': ('keyvault.azure.secret', dict(name='db', value_file='{{ binary_file }}'),
+                          'value_file {{ binary_file }} is not UTF-8 text'),
+    'five-digit-year': ('keyvault.azure.secret', dict(name='db', value='some-value', expires='99999-01-01'),
+                        "expires: '99999-01-01' is not a date; use ISO 8601 such as 2030-01-31 or 2030-01-31T12:00:00Z"),
+    'after-9999': ('keyvault.azure.secret', dict(name='db', value='some-value', expires='9999-12-31T23:59:59-14:00'),
+                   "expires: '9999-12-31T23:59:59-14:00' is later than 9999-12-31T23:59:59Z, the latest date Key Vault takes"),
+    'huge-seconds': ('keyvault.azure.secret', dict(name='db', value='some-value', not_before='99999999999999999'),
+                     "not_before: '99999999999999999' is later than 9999-12-31T23:59:59Z, the latest date Key Vault takes"),
+    'url-port-word': ('keyvault.azure.secret_info', dict(name='db', vault_url='https://myvault.vault.azure.net:https'),
+                      "vault URL port must be a number from 1 to 65535, got 'https://myvault.vault.azure.net:https'"),
+    'url-port-range': ('keyvault.azure.secret_info', dict(name='db', vault_url='https://myvault.vault.azure.net:65536'),
+                       "vault URL port must be a number from 1 to 65535, got 'https://myvault.vault.azure.net:65536'"),
+    'url-password': ('keyvault.azure.secret_info', dict(name='db', vault_url='http://user:never-sent-secret@myvault.vault.azure.net'),
+                     "vault URL must be an https:// URL such as https://myvault.vault.azure.net, got 'http://********@myvault.vault.azure.net'"),
 }
 
 
@@ -77,8 +95,6 @@ MODULE_CASES.update({
     'days-before-expiry': _certificate_case(
         'lifetime_actions[0].days_before_expiry must be at most 162 for validity_in_months=6 (27 days a month), got 200',
         validity_in_months=6, lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 200}]),
-    'key-usage': _certificate_case('key_usage encipherOnly only restricts keyAgreement, which key_usage lacks; add keyAgreement or remove '
-                                   'encipherOnly', key_usage=['keyEncipherment', 'encipherOnly']),
     'subject': _certificate_case("subject 'www.example.com' is not a distinguished name: give attribute=value pairs separated by commas, "
                                  "such as CN=www.example.com, O=Contoso", subject='www.example.com'),
     'raw-policy': _certificate_case("policy.key_props.key_size must be a whole number, got '2048'", policy={'key_props': {'key_size': '2048'}}),
@@ -112,6 +128,8 @@ LOOKUP_CASES = {
     'lookup-version': ('secret', "'db/v2'", "invalid secret version 'v2': a version is 32 hexadecimal digits"),
     'lookup-url': ('secret', "'db', vault_url='http://myvault.vault.azure.net'",
                    "vault URL must be an https:// URL such as https://myvault.vault.azure.net, got 'http://myvault.vault.azure.net'"),
+    'lookup-url-port': ('secret', "'db', vault_url='https://myvault.vault.azure.net:0'",
+                        "vault URL port must be a number from 1 to 65535, got 'https://myvault.vault.azure.net:0'"),
     'lookup-value-cache': ('secret', "'db', value_cache='maybe'", "keyvault.azure.secret: value_cache must be true or false, got 'maybe'"),
     'lookup-certificate-name': ('certificate', "'web_tls', part='private_key'",
                                 "invalid certificate name 'web_tls': use 1-127 letters, digits and hyphens"),
@@ -123,10 +141,14 @@ LOOKUP_CASES = {
 
 
 @pytest.fixture(scope='module')
-def bad_input_run(playbook, localvault):
+def bad_input_run(playbook, localvault, tmp_path_factory):
     hosts = dict((host, {'case': arguments, 'module': module}) for host, (module, arguments, _message) in MODULE_CASES.items())
     # Without the environment's vault URL, vault_name is the only vault given.
     hosts['vault-name']['case_environment'] = {'ANSIBLE_KEYVAULT_URL': ''}
+    binary_file = tmp_path_factory.mktemp('bad-input') / 'binary.bin'
+    binary_file.write_bytes(b'\xff\xfe not UTF-8 \x80')
+    for host in hosts.values():
+        host['binary_file'] = str(binary_file)
     modules = sorted(set(module for module, _arguments, _message in MODULE_CASES.values()))
     tasks = [counters_task('before', localvault)]
     for module in modules:
@@ -139,12 +161,12 @@ def bad_input_run(playbook, localvault):
     run = playbook([{'hosts': 'cases', 'gather_facts': False, 'tasks': tasks}], cases=hosts)
     messages = dict((host, run.result(module, host).get('msg')) for host, (module, _arguments, _message) in MODULE_CASES.items())
     messages.update((case, run.result(case).get('msg')) for case in LOOKUP_CASES)
-    return types.SimpleNamespace(run=run, messages=messages)
+    return types.SimpleNamespace(run=run, messages=messages, binary_file=str(binary_file))
 
 
 @pytest.mark.parametrize('case', sorted(MODULE_CASES))
 def test_module_input_is_refused_with_a_message_naming_the_option(bad_input_run, case):
-    assert bad_input_run.messages[case] == MODULE_CASES[case][2]
+    assert bad_input_run.messages[case] == MODULE_CASES[case][2].replace('{{ binary_file }}', bad_input_run.binary_file)
 
 
 @pytest.mark.parametrize('case', sorted(LOOKUP_CASES))
@@ -156,4 +178,16 @@ def test_nothing_was_sent(bad_input_run):
     run = bad_input_run.run
     before, after = run.counters('before'), run.counters('after')
     assert (after['total'], after['imds']['total']) == (before['total'], before['imds']['total'])
+    assert 'never-sent-secret' not in run.output
+
+
+def test_a_password_in_the_vault_url_is_shown_nowhere(playbook):
+    # From a vars file: Ansible quotes the task's source in a failure, so a password written there would show.
+    run = playbook([
+        {'name': 'module', 'keyvault.azure.secret_info': {'name': 'db', 'vault_url': '{{ url }}'}, 'ignore_errors': True},
+        {'name': 'lookup', 'ansible.builtin.set_fact': {'read': "{{ lookup('keyvault.azure.secret', 'db', vault_url=url) }}"},
+         'ignore_errors': True},
+    ], extra_vars={'url': 'https://reader:never-sent-secret@myvault.vault.azure.net'}, verbosity=4)
+    assert run['module']['msg'] == 'vault URL must not contain user information'
+    assert 'vault URL must not contain user information' in run['lookup']['msg']
     assert 'never-sent-secret' not in run.output

@@ -51,7 +51,8 @@ def test_challenge_resource_outside_the_vault_domain(connection_failures):
 def test_identity_not_assigned(connection_failures, localvault):
     message = connection_failures.messages['unknown-identity']
     assert message.startswith('could not get a token for vault %s as the user-assigned managed identity with client_id ' % localvault.vault_url.rstrip('/'))
-    assert 'that identity is not assigned to this host' in message
+    assert 'the managed identity endpoint does not know that identity, so it is not assigned to this host' in message
+    assert 'no response' not in message
 
 
 def test_identity_endpoint_unreachable(connection_failures):

@@ -42,7 +42,7 @@ def four_step_cases(playbook, localvault, certificate_vault, tmp_path_factory):
     """One playbook with every state-changing case (``present`` and ``absent``), run once (with --diff) for the tests of
     this module."""
     names = dict((case, unique_name('c-' + case)) for case in (
-        'create', 'reissue', 'policy', 'import-pem', 'import-pfx', 'renew-days', 'renew-pct', 'recover', 'unknown', 'delete', 'purge',
+        'create', 'decipher-only', 'reissue', 'policy', 'import-pem', 'import-pfx', 'renew-days', 'renew-pct', 'recover', 'unknown', 'delete', 'purge',
         'purge-deleted', 'missing'))
     for case in ('delete', 'purge', 'purge-deleted'):
         self_signed(certificate_vault, names[case], 'CN=doomed')
@@ -68,6 +68,9 @@ def four_step_cases(playbook, localvault, certificate_vault, tmp_path_factory):
                        ip_addresses=['10.0.0.7'], emails=['ops@example.test'], key_type='EC', curve='P-384', content_type='PEM',
                        validity_in_months=6, ekus=['serverAuth'], key_usage=['digitalSignature'],
                        lifetime_actions=[{'action': 'AutoRenew', 'days_before_expiry': 30}], tags={'app': 'shop'}),
+        # Key Vault takes encipherOnly/decipherOnly without keyAgreement and issues the certificate.
+        'decipher-only': dict(name=names['decipher-only'], subject='CN=decipher.example.test', dns_names=['decipher.example.test'],
+                              key_usage=['decipherOnly']),
         'reissue': dict(name=names['reissue'], subject='CN=drift', dns_names=['new.example.test']),
         'policy': dict(name=names['policy'], subject='CN = policy', reuse_key=True, lifetime_actions=[{'action': 'EmailContacts', 'lifetime_percentage': 90}],
                        enabled=False, tags={'a': '1', 'b': '2'}),
@@ -98,8 +101,8 @@ def four_step_cases(playbook, localvault, certificate_vault, tmp_path_factory):
 
 def test_every_case_converges_in_four_steps(four_step_cases):
     run, cases = four_step_cases.run, four_step_cases.cases
-    # create, reissue, both renewals and unknown make a version; policy updates the policy and the version in place.
-    assert_four_steps(run, cases, {'CreateCertificate': 5, 'ImportCertificate': 2, 'UpdateCertificatePolicy': 1, 'UpdateCertificate': 1,
+    # create, decipher-only, reissue, both renewals and unknown make a version; policy updates the policy and the version in place.
+    assert_four_steps(run, cases, {'CreateCertificate': 6, 'ImportCertificate': 2, 'UpdateCertificatePolicy': 1, 'UpdateCertificate': 1,
                                    'RecoverDeletedCertificate': 1, 'DeleteCertificate': 2, 'PurgeDeletedCertificate': 2})
 
 
@@ -121,6 +124,17 @@ def test_create_with_every_policy_option(four_step_cases, certificate_vault, vau
                                 'emails': ['ops@example.test']}
     predicted = run.result('cases step 1', 'create')['certificate']
     assert (predicted['version'], predicted['thumbprint'], predicted['policy']['curve'], predicted['policy']['key_size']) == (None, None, 'P-384', 384)
+
+
+def test_decipher_only_without_key_agreement_is_issued_and_round_trips(four_step_cases, certificate_vault):
+    run, names = four_step_cases.run, four_step_cases.names
+    certificate = certificate_vault.get_certificate(names['decipher-only'])
+    assert certificate.policy.key_usage == ['decipherOnly']
+    # critical KeyUsage holding decipherOnly (bit 8) alone, which x509.KeyUsage cannot even represent
+    assert bytes.fromhex('0603551d0f0101ff04050303070080') in certificate.cer
+    returned = run.result('cases step 2', 'decipher-only')['certificate']
+    assert (returned['policy']['key_usage'], returned['sans']) == (['decipherOnly'], {'dns_names': ['decipher.example.test']})
+    assert run.result('cases step 4', 'decipher-only')['changed'] is False
 
 
 def test_subject_or_name_drift_makes_a_new_version_and_shows_in_the_diff(four_step_cases, certificate_vault):

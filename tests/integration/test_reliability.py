@@ -47,8 +47,8 @@ def lost_responses(playbook, localvault, vault):
         fault_task('answer reads late', localvault, operation='GetSecret', latency=2, count=2),
         {'name': 'read slowly', 'keyvault.azure.secret_info': {'name': names.created, 'timeout': 1, 'retries': 1, 'retry_backoff': 0},
          'ignore_errors': True},
-        # azure-identity tries the identity endpoint six times; Retry-After keeps the waits short.
-        fault_task('fail token requests', localvault, operation='ImdsToken', status=503, retry_after=0.1, count=6),
+        # The token request is tried retries + 1 = 5 times; Retry-After keeps the waits short.
+        fault_task('fail token requests', localvault, operation='ImdsToken', status=503, retry_after=0.1, count=5),
         {'name': 'read without a token', 'keyvault.azure.secret_info': {'name': names.created}, 'ignore_errors': True},
         counters_task('counters after', localvault),
     ]

@@ -103,17 +103,38 @@ def test_the_value_cache_reads_each_secret_once_per_identity(playbook, sharing_v
     assert wait_until_gone(runtime_dir) == []
 
 
-def test_a_base_directory_others_can_use_is_refused_and_nothing_is_shared(playbook, sharing_vault, tmp_path):
+def open_runtime_dir(tmp_path):
+    """A private XDG_RUNTIME_DIR whose keyvault-azure folder another user made first, open to everyone."""
     runtime_dir = tmp_path / 'open-runtime'
     (runtime_dir / 'keyvault-azure').mkdir(parents=True)
     os.chmod(str(runtime_dir / 'keyvault-azure'), stat.S_IRWXU | stat.S_IRWXG | stat.S_IRWXO)
+    return runtime_dir
+
+
+def test_a_base_directory_others_can_use_is_passed_over_for_a_private_one(playbook, sharing_vault, tmp_path):
+    runtime_dir = open_runtime_dir(tmp_path)
     plays, hosts = lookup_play(str(runtime_dir))
     run = playbook(plays, identity=None, cases=hosts, env=dict(sharing_vault.env, XDG_RUNTIME_DIR=str(runtime_dir)))
     assert run.rc == 0, run.output
     assert_every_host_read_the_values(run)
-    assert 'nothing is shared between the hosts of this run: %s is not a directory that only user' % (runtime_dir / 'keyvault-azure') in run.output
-    assert identity_counts(sharing_vault, 'vm')[0] == HOSTS
+    assert "this run's cache is in " in run.output
+    assert '%s is not a directory that only user' % (runtime_dir / 'keyvault-azure') in run.output
+    # Nothing went into the refused folder, and the hosts still shared one token through the next one.
     assert run.result('cache files')['files'] == []
+    assert identity_counts(sharing_vault, 'vm')[0] == 1
+
+
+def test_hosts_converging_one_secret_write_once_when_the_base_directory_is_taken(playbook, sharing_vault, tmp_path):
+    secret_name = unique_name('taken-base')
+    hosts = dict(('host%02d' % number, {}) for number in range(HOSTS))
+    tasks = [{'name': 'secret', 'keyvault.azure.secret': {'name': secret_name, 'value': 'one value for all',
+                                                          'client_id': sharing_vault.identities['operator']['client_id']}}]
+    run = playbook([{'hosts': 'cases', 'gather_facts': False, 'tasks': tasks}], identity=None, cases=hosts,
+                   env=dict(sharing_vault.env, XDG_RUNTIME_DIR=str(open_runtime_dir(tmp_path))))
+    assert run.rc == 0, run.output
+    assert len([host for host in hosts if run.result('secret', host)['changed']]) == 1
+    assert len(list(secret_client(sharing_vault).list_properties_of_secret_versions(secret_name))) == 1
+    assert sharing_vault.counters()['identities']['operator'].get('SetSecret') == 1
 
 
 def test_hosts_converging_one_secret_and_one_certificate_at_once_write_once(playbook, sharing_vault, tmp_path):

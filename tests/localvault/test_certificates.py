@@ -13,7 +13,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.keyvault.certificates import (
     AdministratorContact, CertificateClient, CertificateContact, CertificateContentType, CertificateOperation, CertificatePolicy,
-    CertificatePolicyAction, KeyCurveName, KeyType, KeyUsageType, LifetimeAction, WellKnownIssuerNames,
+    CertificatePolicyAction, KeyCurveName, KeyType, KeyUsageType, LifetimeAction, PlatformManaged, WellKnownIssuerNames,
 )
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -394,6 +394,18 @@ def test_unknown_issuer_csr_and_merge(certificate_client, secret_client, ca):
     assert_error(caught, 403, "Forbidden")
 
 
+def test_merge_takes_the_base64_text_of_the_signed_certificate(certificate_client, ca):
+    # What the SDK's own test_merge_certificate sends: PEM with its armour and line breaks stripped.
+    client = certificate_client()
+    name = unique("mergetext")
+    operation = client.begin_create_certificate(name, CertificatePolicy(issuer_name=WellKnownIssuerNames.unknown, subject="CN=text.example")).result()
+    csr = x509.load_der_x509_csr(operation.csr)
+    leaf = sign(ca, csr.subject, csr.public_key())
+    merged = client.merge_certificate(name, [base64.b64encode(der(leaf))])
+    assert merged.cer == der(leaf)
+    assert client.get_certificate_operation(name).status == "completed"
+
+
 def test_merge_without_a_pending_operation_is_not_found(certificate_client, ca):
     with pytest.raises(ResourceNotFoundError) as caught:
         certificate_client().merge_certificate(unique("nomerge"), [der(ca[1])])
@@ -722,6 +734,34 @@ def test_issuers_crud_and_a_certificate_waiting_on_a_named_issuer(certificate_cl
     with pytest.raises(ResourceNotFoundError) as caught:
         client.get_issuer(name)
     assert_error(caught, 404, "CertificateIssuerNotFound", "Issuer not found")
+
+
+def test_decipher_only_key_usage_without_key_agreement_is_issued(certificate_client):
+    # The SDK's own test_policy asks the service for exactly this and gets a certificate.
+    client = certificate_client()
+    name = unique("decipher")
+    policy = CertificatePolicy(issuer_name="Self", subject="CN=decipher.example", key_usage=[KeyUsageType.decipher_only])
+    certificate = create(client, name, policy)
+    assert client.get_certificate_policy(name).key_usage == [KeyUsageType.decipher_only]
+    # critical KeyUsage whose bit string holds decipherOnly (bit 8) alone; x509.KeyUsage cannot represent it
+    assert bytes.fromhex("0603551d0f0101ff04050303070080") in certificate.cer
+
+
+def test_platform_managed_policy_is_kept_and_left_to_the_platform(localvault, certificate_client):
+    client = certificate_client()
+    name = unique("platform")
+    managed = PlatformManaged(certificate_usage="PublicTLSServerAuth", metadata={"sans": {"dns_names": ["platform.example"]}})
+    client.begin_create_certificate(name, CertificatePolicy(platform_managed=managed))
+    stored = client.get_certificate_policy(name)
+    assert stored.platform_managed.certificate_usage == "PublicTLSServerAuth"
+    assert stored.platform_managed.metadata == {"sans": {"dns_names": ["platform.example"]}}
+    # The platform issues it; the local vault reaches no platform, as it reaches no named issuer.
+    operation = client.get_certificate_operation(name)
+    assert operation.status == "inProgress" and operation.status_details == ISSUING_DETAILS
+    client.delete_certificate_operation(name)
+    status, _headers, body = raw(localvault, "POST", f"/certificates/{unique('platform')}/create",
+                                 {"policy": {"platformManaged": {"metadata": {}}}})
+    assert (status, body["error"]["code"], body["error"]["message"]) == (400, "BadParameter", "Property platformManaged has invalid value")
 
 
 # --- access policies -------------------------------------------------------------------------------

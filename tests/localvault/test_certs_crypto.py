@@ -149,7 +149,9 @@ def test_ec_key_properties_are_completed(key_props, expected_curve, expected_siz
     ({"x509_props": {"subject": "CN=x", "ekus": ["serverAuth"]}}, "Property ekus has invalid value", None),
     ({"x509_props": {"subject": "CN=x", "ekus": ["0.99"]}}, "Property ekus has invalid value", None),
     ({"x509_props": {"subject": "CN=x", "key_usage": ["signEverything"]}}, "Property key_usage has invalid value", None),
-    ({"x509_props": {"subject": "CN=x", "key_usage": ["encipherOnly"]}}, "Property key_usage has invalid value", None),
+    ({"platformManaged": {"metadata": {"sans": {}}}}, "Property platformManaged has invalid value", None),
+    ({"platformManaged": {"certificateUsage": "PublicTLSServerAuth", "metadata": ["not", "an", "object"]}},
+     "Property platformManaged has invalid value", None),
     ({"x509_props": {"sans": {}}}, "Property subject has invalid value", None),
     ({"x509_props": {"subject": "no equals sign"}}, "Property subject has invalid value", None),
     ({"x509_props": {"subject": "CN=x", "sans": {"ipAddresses": ["300.1.1.1"]}}}, "Property sans has invalid value", None),
@@ -189,6 +191,18 @@ def test_update_to_another_key_type_takes_that_types_defaults():
     assert updated["key_props"] == {"exportable": True, "kty": "EC", "key_size": 256, "reuse_key": False, "crv": "P-256"}
     to_hsm = cert_policy.update_policy(policy(), {"key_props": {"kty": "RSA-HSM"}})
     assert to_hsm["key_props"]["exportable"] is False
+
+
+def test_platform_managed_policy_needs_no_subject_and_survives_an_update():
+    requested = {"platformManaged": {"certificateUsage": "PublicTLSServerAuth", "metadata": {"sans": {"dns_names": ["a.example"]}}}}
+    completed = cert_policy.complete_policy(requested)
+    assert completed["platformManaged"] == requested["platformManaged"]
+    assert "subject" not in completed["x509_props"] and cert_policy.is_platform_managed(completed)
+    updated = cert_policy.update_policy(completed, {"x509_props": {"validity_months": 6}})
+    assert updated["platformManaged"] == requested["platformManaged"] and updated["x509_props"]["validity_months"] == 6
+    replaced = cert_policy.update_policy(completed, {"platformManaged": {"certificateUsage": "PublicTLSClientAuth"}})
+    assert replaced["platformManaged"] == {"certificateUsage": "PublicTLSClientAuth"}
+    assert not cert_policy.is_platform_managed(policy())
 
 
 def test_update_is_validated_like_a_new_policy():
@@ -283,6 +297,31 @@ def test_self_signed_certificate_follows_the_policy(rsa_key):
     assert extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier == key_id
 
 
+@pytest.mark.parametrize("usages, bit_string", [
+    (["decipherOnly"], "0303070080"),
+    (["encipherOnly"], "03020001"),
+    (["digitalSignature", "decipherOnly"], "0303078080"),
+])
+def test_encipher_or_decipher_only_without_key_agreement_is_issued_as_asked(rsa_key, usages, bit_string):
+    # RFC 5280 leaves these bits undefined without keyAgreement and x509.KeyUsage refuses them, but the
+    # service issues such a certificate, so the DER is checked directly: critical KeyUsage holding exactly these bits.
+    completed = policy(x509_props={"subject": "CN=x", "key_usage": usages})
+    assert completed["x509_props"]["key_usage"] == usages
+    extension = bytes.fromhex("0603551d0f" + "0101ff" + "04%02x" % (len(bit_string) // 2) + bit_string)
+    certificate = certs.build_self_signed(rsa_key, completed["x509_props"], NOW)
+    assert extension in certificate.public_bytes(serialization.Encoding.DER)
+    assert extension in certs.build_csr(rsa_key, completed["x509_props"]).public_bytes(serialization.Encoding.DER)
+
+
+def test_key_usage_encoding_matches_cryptography_for_every_combination_it_allows():
+    for mask in range(1 << len(certs.KEY_USAGES)):
+        usages = [name for index, name in enumerate(certs.KEY_USAGES) if mask & (1 << index)]
+        if {"encipherOnly", "decipherOnly"} & set(usages) and "keyAgreement" not in usages:
+            continue
+        flags = {argument: name in usages for name, argument in zip(certs.KEY_USAGES, certs._KEY_USAGE_ARGUMENTS)}  # pylint: disable=protected-access
+        assert certs.key_usage_extension(usages).value == x509.KeyUsage(**flags).public_bytes(), usages
+
+
 def test_san_only_certificate_has_an_empty_subject_and_critical_san(rsa_key):
     x509_props = policy(x509_props={"sans": {"dns_names": ["only.example"]}})["x509_props"]
     certificate = certs.build_self_signed(rsa_key, x509_props, NOW)
@@ -346,6 +385,13 @@ def test_merge_puts_the_leaf_for_the_pending_key_first(rsa_key, ca):
     chain = certs.merge_chain(rsa_key, [ca_der, leaf.public_bytes(serialization.Encoding.DER)])
     assert chain == [leaf, ca[1]]
     assert certs.merge_chain(rsa_key, [pem_of(ca[1], leaf)]) == [leaf, ca[1]]
+
+
+def test_merge_takes_the_base64_text_of_a_certificate_without_pem_armour(rsa_key, ca):
+    leaf = issue(ca, rsa_key.public_key())
+    text = base64.b64encode(leaf.public_bytes(serialization.Encoding.DER))
+    assert certs.merge_chain(rsa_key, [text]) == [leaf]
+    assert certs.merge_chain(rsa_key, [text[:40] + b"\r\n" + text[40:]]) == [leaf]
 
 
 def test_merge_rejects_certificates_for_another_key(rsa_key, ca):

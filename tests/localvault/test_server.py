@@ -9,7 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from azure.identity import ManagedIdentityCredential
+from azure.keyvault.secrets import SecretClient
 from cryptography import x509
+
+from localvault.process import LocalVaultProcess
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,6 +40,57 @@ def test_env_sh_exports_what_a_client_needs(localvault):
     exported = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
     for name, value in localvault.env.items():
         assert exported[name] == value
+
+
+def sourced_env_sh(state_dir, environment=None):
+    """The variables a clean shell has after sourcing the vault's env.sh."""
+    script = f"set -e; . {os.path.join(state_dir, 'env.sh')}; env"
+    output = subprocess.run(["sh", "-c", script], check=True, capture_output=True, text=True, env=environment or {}).stdout
+    return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+
+
+def test_an_advertised_host_is_what_clients_are_told_and_what_the_certificate_covers(tmp_path, monkeypatch):
+    name = "localvault.vault.azure.net"
+    vault = LocalVaultProcess(tmp_path / "state", config={"certificate_creation_delay_seconds": 0},
+                              arguments=("--host", "0.0.0.0", "--advertised-host", name)).start()
+    try:
+        vault_port = int(vault.vault_url.rsplit(":", 1)[1].strip("/"))
+        assert vault.vault_url == f"https://{name}:{vault_port}/"
+        assert vault.imds_url.startswith(f"http://{name}:")
+        assert vault.connection["controls_url"] == f"https://{name}:{vault_port}/_emulator"
+        exported = sourced_env_sh(vault.state_dir)
+        assert exported["ANSIBLE_KEYVAULT_URL"] == exported["LOCALVAULT_URL"] == vault.vault_url
+        assert exported["AZURE_POD_IDENTITY_AUTHORITY_HOST"] == vault.imds_url
+
+        # Resolved to the loopback address, the name is what an SDK client connects to: TLS verifies the
+        # name against the vault's CA. (The challenge-resource check compares host and port with
+        # vault.azure.net, so on any port but 443 it still has to be turned off.)
+        resolve = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *rest, **kwargs: resolve("127.0.0.1" if host == name else host, *rest, **kwargs))
+        monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", vault.imds_url)
+        client = SecretClient(vault.vault_url, ManagedIdentityCredential(client_id=vault.identities["operator"]["client_id"]),
+                              verify_challenge_resource=False, connection_verify=vault.ca_bundle)
+        client.set_secret("advertised", "reached by name")
+        assert client.get_secret("advertised").value == "reached by name"
+    finally:
+        vault.stop()
+
+
+def test_an_advertised_host_that_is_no_host_name_is_refused(tmp_path):
+    result = run_cli(tmp_path, "--advertised-host", "local vault")
+    assert result.returncode == 2
+    assert "--advertised-host: 'local vault' is neither a DNS name nor an IP address" in result.stderr
+
+
+def test_env_sh_can_put_the_project_tools_and_collections_path_into_a_shell(tmp_path):
+    tools = tmp_path / "tools"
+    vault = LocalVaultProcess(tmp_path / "state", arguments=("--tools-dir", str(tools), "--collections-path", str(tmp_path / "collections"))).start()
+    try:
+        exported = sourced_env_sh(vault.state_dir, {"PATH": "/usr/bin:/bin"})
+        assert exported["PATH"] == f"{tools}:/usr/bin:/bin"
+        assert exported["ANSIBLE_COLLECTIONS_PATH"] == str(tmp_path / "collections")
+    finally:
+        vault.stop()
 
 
 def test_the_server_certificate_covers_localhost_loopback_and_configured_names(localvault_factory):

@@ -155,6 +155,23 @@ class TestImport:
         assert described['sans'] == {'dns_names': ['leaf.example.test'], 'ip_addresses': ['10.1.2.3'], 'upns': ['alice@example.test']}
         assert described['x5t'] == base64.urlsafe_b64encode(hashlib.sha1(der(leaf)).digest()).rstrip(b'=').decode()
 
+    def test_description_of_a_certificate_whose_key_usage_cryptography_refuses(self, chain):
+        # Key Vault issues decipherOnly without keyAgreement; cryptography then cannot read any extension.
+        sans = [x509.DNSName('kv.example.test'), x509.DNSName('www.kv.example.test'), x509.RFC822Name('ops@example.test'),
+                x509.UniformResourceIdentifier('https://kv.example.test/'), x509.IPAddress(ipaddress.ip_address('2001:db8::7')),
+                x509.OtherName(x509.ObjectIdentifier('1.3.6.1.4.1.311.20.2.3'), b'\x0c\x12alice@example.test')]
+        decipher_only = x509.UnrecognizedExtension(x509.oid.ExtensionOID.KEY_USAGE, bytes.fromhex('0303070080'))
+        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'kv.example.test')]))
+                   .issuer_name(chain.ca.subject).public_key(chain.key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(NOW).not_valid_after(NOW + datetime.timedelta(days=1))
+                   .add_extension(decipher_only, critical=True).add_extension(x509.SubjectAlternativeName(sans), critical=False))
+        certificate = builder.sign(chain.key, hashes.SHA256())
+        with pytest.raises(ValueError):
+            certificate.extensions  # pylint: disable=pointless-statement
+        assert material.parse_der_certificate(der(certificate))['sans'] == {
+            'dns_names': ['kv.example.test', 'www.kv.example.test'], 'emails': ['ops@example.test'], 'uris': ['https://kv.example.test/'],
+            'ip_addresses': ['2001:db8::7'], 'upns': ['alice@example.test']}
+
     def test_ec_keys_use_the_policy_curve_names(self):
         assert material.key_parameters(ec.generate_private_key(ec.SECP384R1())) == {'key_type': 'EC', 'key_size': 384, 'curve': 'P-384'}
 

@@ -77,6 +77,31 @@ class TestClientSettings:
         assert _client.client_settings(options(validate_certs=False, ca_cert='/etc/ca.pem'))['connection_verify'] is False
 
 
+def token_pipeline(credential):
+    """The azure-core pipeline an HTTP-sending credential requests its tokens with."""
+    inner = getattr(credential, '_credential', credential)
+    return inner._client._pipeline  # pylint: disable=protected-access
+
+
+class TestTokenRequestSettings:
+
+    @pytest.mark.parametrize('values', [
+        dict(client_id='c'),
+        dict(auth_source='service_principal', tenant_id='t', client_id='c', client_secret='s'),
+        dict(auth_source='workload_identity', tenant_id='t', client_id='c', federated_token_file='/run/token'),
+    ])
+    def test_timeout_and_retries_reach_the_token_requests(self, values):
+        pipeline = token_pipeline(_client.build_credential(options(timeout=7, retries=1, retry_backoff=0.25, **values)))
+        config = pipeline._transport.connection_config  # pylint: disable=protected-access
+        retry = [policy for policy in pipeline._impl_policies if 'RetryPolicy' in type(policy).__name__][0]  # pylint: disable=protected-access
+        assert (config.timeout, config.read_timeout) == (7, 7)
+        assert (retry.total_retries, retry.connect_retries, retry.read_retries, retry.status_retries, retry.backoff_factor) == (1, 1, 1, 1, 0.25)
+
+    def test_the_cli_runs_within_the_timeout(self):
+        credential = _client.build_credential(options(auth_source='cli', timeout=7))
+        assert credential._process_timeout == 7  # pylint: disable=protected-access
+
+
 class TestCache:
 
     def test_clients_and_credentials_are_built_once_per_connection(self):
@@ -85,7 +110,9 @@ class TestCache:
         other_vault = _client.get_secret_client(options(client_id='cache-test'), 'https://other.vault.azure.net')
         assert other_vault is not first
         assert other_vault.vault_url == 'https://other.vault.azure.net'
-        assert _client.get_credential(options(client_id='cache-test')) is _client.get_credential(options(client_id='cache-test', timeout=3))
+        assert _client.get_credential(options(client_id='cache-test')) is _client.get_credential(options(client_id='cache-test'))
+        # The token requests obey the options' timeout too.
+        assert _client.get_credential(options(client_id='cache-test')) is not _client.get_credential(options(client_id='cache-test', timeout=3))
         assert _client.get_secret_client(options(client_id='cache-test', timeout=3)) is not first
 
 

@@ -146,7 +146,8 @@ class TestCredentialErrors:
         error = CredentialUnavailableError('ManagedIdentityCredential authentication unavailable. No identity has been assigned to this '
                                            'resource. Error: Identity not found')
         translated = translate_error(error, self.options(client_id='c-9'), VAULT, "secret 'db'", 'secrets/get')
-        assert 'as the user-assigned managed identity with client_id c-9: that identity is not assigned to this host' in translated.message
+        assert translated.message.endswith('as the user-assigned managed identity with client_id c-9: the managed identity endpoint does not know '
+                                           'that identity, so it is not assigned to this host (the endpoint answered: Identity not found)')
 
     def test_multi_line_chain_messages_become_one_line(self):
         error = CredentialUnavailableError('DefaultAzureCredential failed to retrieve a token.\n  Attempted credentials:\n\tEnvironmentCredential: x')

@@ -8,6 +8,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import
     KeyVaultInputError,
     ObjectReference,
     check_object_name,
+    normalize_vault_url,
     parse_object_reference,
 )
 
@@ -57,3 +58,25 @@ def test_names_of_other_object_kinds():
     assert check_object_name('a' * 127, 'certificate') == 'a' * 127
     with pytest.raises(KeyVaultInputError, match="invalid certificate name 'web.example'"):
         check_object_name('web.example', 'certificate')
+
+
+@pytest.mark.parametrize('url, message', [
+    ('https://shop.vault.azure.net:0', "vault URL port must be a number from 1 to 65535, got 'https://shop.vault.azure.net:0'"),
+    ('https://shop.vault.azure.net:65536', "vault URL port must be a number from 1 to 65535, got 'https://shop.vault.azure.net:65536'"),
+    ('https://shop.vault.azure.net:x1', "vault URL port must be a number from 1 to 65535, got 'https://shop.vault.azure.net:x1'"),
+    ('https://[::1', "vault URL must be an https:// URL such as https://myvault.vault.azure.net, got 'https://[::1'"),
+    ('http://me:pass-word@shop.vault.azure.net', "vault URL must be an https:// URL such as https://myvault.vault.azure.net, "
+                                                 "got 'http://********@shop.vault.azure.net'"),
+    ('https://me:pass-word@shop.vault.azure.net/x', "vault URL must name only the vault (https://host[:port]), got 'https://********@shop.vault.azure.net/x'"),
+    ('https://me:pass-word@shop.vault.azure.net', 'vault URL must not contain user information'),
+])
+def test_vault_urls_refused_without_showing_a_password(url, message):
+    with pytest.raises(KeyVaultInputError) as raised:
+        normalize_vault_url(url)
+    assert str(raised.value) == message
+
+
+def test_a_term_with_a_password_is_refused_without_showing_it():
+    with pytest.raises(KeyVaultInputError) as raised:
+        parse_object_reference('https://me:pass-word@shop.vault.azure.net/keys/k', 'secrets')
+    assert 'pass-word' not in str(raised.value)

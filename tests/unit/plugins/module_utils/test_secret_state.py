@@ -173,6 +173,14 @@ class TestTimestamps:
         with pytest.raises(KeyVaultInputError, match="^not_before: '.*' is not a date"):
             time_.parse_timestamp(text, 'not_before')
 
+    @pytest.mark.parametrize('text', ['9999-12-31T23:59:59-00:01', '253402300800', '99999999999999999'])
+    def test_dates_after_year_9999_are_refused(self, text):
+        with pytest.raises(KeyVaultInputError, match="^expires: '%s' is later than 9999-12-31T23:59:59Z, the latest date Key Vault takes$" % text):
+            time_.parse_timestamp(text, 'expires')
+
+    def test_the_last_second_of_9999_is_taken(self):
+        assert time_.format_timestamp(time_.parse_timestamp('9999-12-31T23:59:59Z', 'expires')) == '9999-12-31T23:59:59Z'
+
     def test_format_is_iso_utc(self):
         assert time_.format_timestamp(1893456000) == '2030-01-01T00:00:00Z'
         assert time_.format_timestamp(None) is None
@@ -182,6 +190,11 @@ class TestTimestamps:
 
 
 class TestValues:
+
+    def test_a_value_with_bytes_that_are_not_utf8_is_refused_without_quoting_it(self):
+        with pytest.raises(KeyVaultInputError, match='^value holds bytes that are not UTF-8 text') as raised:
+            state.check_secret_value('secret-\udcff-part')
+        assert 'secret-' not in str(raised.value)
 
     def test_empty_value_is_refused(self):
         with pytest.raises(KeyVaultInputError, match='empty'):

@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.keyvault.azure.plugins.plugin_utils._run_cache import (
     RunCache,
     RunCacheUnavailable,
+    default_base_directories,
     process_start_time,
     remove_ended_runs,
 )
@@ -94,6 +95,52 @@ def test_a_base_directory_others_could_use_is_refused(tmp_path, owner, make_unsa
         os.symlink(str(tmp_path / 'elsewhere'), str(base))
     with pytest.raises(RunCacheUnavailable, match='is not a directory that only user %d can use' % os.getuid()):
         RunCache.open(str(base), owner=owner.pid)
+
+
+def test_a_refused_base_gives_way_to_the_next_private_one(tmp_path, owner):
+    taken = tmp_path / 'taken'
+    taken.mkdir()
+    os.chmod(str(taken), 0o777)
+    cache = RunCache.open_first_usable([str(taken), str(tmp_path / 'private')], owner=owner.pid)
+    assert os.path.dirname(cache.directory) == str(tmp_path / 'private')
+    assert cache.refused == ('%s is not a directory that only user %d can use' % (taken, os.getuid()),)
+    with pytest.raises(RunCacheUnavailable, match='^%s is not a directory that only user %d can use$' % (taken, os.getuid())):
+        RunCache.open_first_usable([str(taken)], owner=owner.pid)
+
+
+@pytest.mark.parametrize('make_unsafe', ['open-to-others', 'owned-by-another-user', 'private'])
+def test_a_runtime_dir_is_used_only_when_private_to_this_user(tmp_path, monkeypatch, make_unsafe):
+    runtime_dir = tmp_path / 'runtime'
+    runtime_dir.mkdir(mode=0o700)
+    if make_unsafe == 'open-to-others':
+        os.chmod(str(runtime_dir), 0o777)
+    elif make_unsafe == 'owned-by-another-user':
+        if os.getuid() != 0:
+            pytest.skip('only root can give a folder to another user')
+        os.chown(str(runtime_dir), 65534, 65534)
+    monkeypatch.setenv('XDG_RUNTIME_DIR', str(runtime_dir))
+    candidates = default_base_directories(str(tmp_path / 'ansible-local'))
+    assert (os.path.join(str(runtime_dir), 'keyvault-azure') in candidates) == (make_unsafe == 'private')
+    # Ansible's per-run temporary directory: a name no one else can take first, tried last.
+    assert candidates[-1] == str(tmp_path / 'ansible-local' / 'keyvault-azure')
+
+
+@pytest.mark.parametrize('planted', ['record', 'lock', 'temporary'])
+def test_nothing_is_read_or_written_through_a_symbolic_link(tmp_path, owner, planted):
+    cache = RunCache.open(str(tmp_path / 'base'), owner=owner.pid)
+    target = tmp_path / 'target'
+    target.write_text('untouched')
+    path = cache._path('token', 'k')  # pylint: disable=protected-access
+    planted_path = {'record': path, 'lock': path + '.lock', 'temporary': '%s.%d.tmp' % (path, os.getpid())}[planted]
+    os.symlink(str(target), planted_path)
+    if planted == 'temporary':
+        # A leftover or planted temporary name is removed, and the record written under a new file.
+        assert cache.shared('token', 'k', lambda: {'token': 't'}) == {'token': 't'}
+        assert not os.path.islink(path)
+    else:
+        with pytest.raises(RunCacheUnavailable, match='^%s is a symbolic link' % planted_path):
+            cache.shared('token', 'k', lambda: {'token': 't'})
+    assert target.read_text() == 'untouched'
 
 
 def test_the_watcher_removes_the_run_directory_when_the_run_ends(tmp_path, owner):
