@@ -5,35 +5,9 @@
 
 class ModuleDocFragment(object):
 
-    # Options of the lookups alone: how a term that cannot be read is handled (plugin_utils/_lookup_base.py,
-    # settle()) and what the worker processes of a run share.
+    # Options of the lookups alone: what the worker processes of a run share.
     DOCUMENTATION = r"""
 options:
-  on_missing:
-    description:
-      - What to do when the object a term names does not exist. V(error) fails, V(warn) warns and skips the term,
-        V(skip) skips it silently. A skipped term is left out of the result, or replaced with O(default) when that is set.
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  on_denied:
-    description:
-      - What to do when the vault denies the read (the identity lacks the permission the read needs, or the secret
-        read is disabled). Same choices as O(on_missing).
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  on_deleted:
-    description:
-      - What to do when the object a term names is deleted but still recoverable. Same choices as O(on_missing).
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  default:
-    description:
-      - The value returned in place of a term that was skipped or warned about through O(on_missing), O(on_denied) or
-        O(on_deleted).
-    type: raw
   token_cache:
     description:
       - Share access tokens between the worker processes of one C(ansible-playbook) run, so that a lookup on many hosts

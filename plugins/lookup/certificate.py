@@ -34,6 +34,7 @@ extends_documentation_fragment:
   - keyvault.azure.auth
   - keyvault.azure.auth.plugins
   - keyvault.azure.lookup
+  - keyvault.azure.read_failures
 options:
   _terms:
     description: Certificate names, V(name/version) pairs or certificate ids.
@@ -99,8 +100,9 @@ from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import HAS_CRYPTOGRAPHY, der_to_pem, split_backing_secret
+from ansible_collections.keyvault.azure.plugins.module_utils._batch import deleted_or
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
-from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, deleted_or, reference_label
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, reference_label
 
 
 class LookupModule(KeyVaultLookupBase):

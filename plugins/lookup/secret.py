@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - keyvault.azure.auth
   - keyvault.azure.auth.plugins
   - keyvault.azure.lookup
+  - keyvault.azure.read_failures
 options:
   _terms:
     description: Secret names, V(name/version) pairs or secret ids.
@@ -123,8 +124,9 @@ _raw:
 
 import json
 
+from ansible_collections.keyvault.azure.plugins.module_utils._batch import deleted_or
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
-from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, deleted_or, reference_label
+from ansible_collections.keyvault.azure.plugins.plugin_utils._lookup_base import KeyVaultLookupBase, client_layer, reference_label
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 

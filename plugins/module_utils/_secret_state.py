@@ -144,6 +144,18 @@ def plan_present(desired, current, overwrite=True):
     return SecretPlan(action, changed_fields, value_changed, value_given and not current.value_known)
 
 
+def plan_reasons(plan):
+    """Why ``plan`` writes, in words, for the results' ``reasons``; empty when it writes nothing."""
+    if plan.action == 'create':
+        return ['the secret does not exist']
+    reasons = []
+    if plan.value_changed:
+        reasons.append('the value differs')
+    if plan.changed_fields:
+        reasons.append('%s differ%s' % (', '.join(plan.changed_fields), 's' if len(plan.changed_fields) == 1 else ''))
+    return reasons
+
+
 def state_after(desired, current, plan):
     """The state the vault will hold once ``plan`` is carried out."""
     if plan.action == 'none':

@@ -10,6 +10,9 @@ version_added: 0.1.0
 description:
   - With O(name), returns one secret (its current version, or O(version)) and its value in RV(value).
     The task result is then hidden from the output, as with C(no_log), but stays available to O(ignore:register).
+  - With O(names), reads several secrets concurrently with one credential and one client, and returns their values
+    in RV(secret_values), keyed by name, and their attributes in RV(secrets). The result is hidden like that of O(name).
+    O(on_missing), O(on_denied) and O(on_deleted) say what happens to a secret that cannot be read.
   - With O(name) and O(list_versions=true), lists the versions of the secret.
   - Without O(name), lists the secrets of the vault, optionally only those carrying O(tags).
   - With O(deleted=true), returns the deleted secret O(name), or lists the deleted secrets.
@@ -20,7 +23,8 @@ requirements:
   - azure-identity >= 1.15.0
   - azure-keyvault-secrets >= 4.8.0
 notes:
-  - "Access-policy permissions needed: secrets C(get) to read one secret or one deleted secret; C(list) for every list."
+  - "Access-policy permissions needed: secrets C(get) to read one secret, several (O(names)) or one deleted secret;
+    C(list) for every list."
 seealso:
   - module: keyvault.azure.secret
   - plugin: keyvault.azure.secret
@@ -30,11 +34,21 @@ extends_documentation_fragment:
   - keyvault.azure.auth
   - keyvault.azure.attributes.info_module
   - keyvault.azure.attributes.action_group
+  - keyvault.azure.read_failures
 options:
   name:
     description:
-      - Name of the secret to read. Without it the module lists secrets.
+      - Name of the secret to read. Without it (and without O(names)) the module lists secrets.
+      - Mutually exclusive with O(names).
     type: str
+  names:
+    description:
+      - Names of secrets to read, each in its current version. They are read concurrently (8 at a time) with one
+        credential, so one token request serves them all.
+      - Mutually exclusive with O(name). O(on_missing), O(on_denied), O(on_deleted) and O(default) apply to these
+        names only; a failure with O(name) always fails the task.
+    type: list
+    elements: str
   version:
     description:
       - The version to read instead of the current one. Needs O(name).
@@ -75,6 +89,23 @@ EXAMPLES = r"""
     mode: "0600"
   vars:
     password: "{{ db_password.value }}"
+
+- name: Read all the application's secrets in one task (one token request, concurrent reads)
+  keyvault.azure.secret_info:
+    vault_url: https://myvault.vault.azure.net
+    names: [db-password, api-key, smtp-password]
+    on_missing: warn
+  register: app
+
+- name: Write them into the application's environment file
+  ansible.builtin.copy:
+    dest: /etc/myapp/secrets.env
+    content: |
+      DB_PASSWORD={{ app.secret_values['db-password'] }}
+      API_KEY={{ app.secret_values['api-key'] }}
+      SMTP_PASSWORD={{ app.secret_values['smtp-password'] | default('') }}
+    mode: "0600"
+  no_log: true
 
 - name: Read an older version
   keyvault.azure.secret_info:
@@ -170,11 +201,26 @@ value:
   description: The value of the secret read with O(name). The task's output is hidden when this is returned.
   returned: when O(name) is set, O(include_value=true), O(list_versions=false) and O(deleted=false)
   type: str
+secret_values:
+  description:
+    - The values of the secrets read with O(names), keyed by name. A secret skipped through O(on_missing), O(on_denied)
+      or O(on_deleted) is left out, or has O(default) when that is set. The task's output is hidden when this is returned.
+  returned: when O(names) is set and O(include_value=true)
+  type: dict
+  sample: {db-password: (hidden), api-key: (hidden)}
+skipped:
+  description:
+    - The names of O(names) that could not be read and were skipped through O(on_missing), O(on_denied) or O(on_deleted),
+      each with the reason.
+  returned: when O(names) is set
+  type: list
+  elements: dict
+  sample: [{name: feature-flag, msg: "secret 'feature-flag' was not found in vault https://myvault.vault.azure.net"}]
 secrets:
   description:
     - The secrets, versions or deleted secrets listed, each shaped like RV(secret), without values.
     - Versions are sorted from the oldest to the newest by creation time (versions created in the same second keep the vault's order);
-      secrets by name.
+      secrets by name; the secrets read with O(names) in the order of O(names).
   returned: when O(name) is not set, or O(list_versions=true)
   type: list
   elements: dict
@@ -197,18 +243,83 @@ retries:
   sample: 0
 """
 
-from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import check_object_name, check_version
+from ansible_collections.keyvault.azure.plugins.module_utils._batch import FAILURE_OPTIONS, deleted_or, run_concurrently
+from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import (
+    KeyVaultInputError,
+    ObjectReference,
+    check_object_name,
+    check_version,
+)
 from ansible_collections.keyvault.azure.plugins.module_utils._module import KeyVaultModule, by_name, check_listing_options, listed_results
 from ansible_collections.keyvault.azure.plugins.module_utils._secret_state import state_from_properties, state_from_secret, to_result
 from ansible_collections.keyvault.azure.plugins.module_utils._tags import normalize_tags
 
 
 def check_combination(params):
+    if params['names'] is not None:
+        for option in ('version', 'list_versions', 'deleted', 'tags'):
+            if params[option]:
+                raise KeyVaultInputError('names cannot be combined with %s' % option)
+        check_names(params['names'])
     check_listing_options(params)
     if params['name'] is not None:
         check_object_name(params['name'])
     if params['version'] is not None:
         check_version(params['version'])
+
+
+def check_names(names):
+    """Refuse an empty list, an invalid name or a name given twice (Key Vault names ignore case)."""
+    if not names:
+        raise KeyVaultInputError('names is empty; give at least one secret name')
+    seen = set()
+    for name in names:
+        check_object_name(name)
+        if name.lower() in seen:
+            raise KeyVaultInputError("names lists secret '%s' more than once" % name)
+        seen.add(name.lower())
+
+
+def read_many(vault, client, names):
+    """The result for O(names): every secret read concurrently, failures handled per on_missing/on_denied/on_deleted."""
+    params = vault.params
+
+    def fetch(name):
+        label = "secret '%s'" % name
+        try:
+            return vault.call('secrets/get', label, client.get_secret, name)
+        except KeyVaultError as error:
+            if error.kind != 'not_found':
+                raise
+            raise deleted_or(error, vault.options, ObjectReference(vault.vault_url, name, None), label, 'secrets/get',
+                             client.get_deleted_secret)
+
+    values, described, skipped, failures = {}, [], [], []
+    for name, outcome in zip(names, run_concurrently(names, fetch)):
+        if not isinstance(outcome, KeyVaultError):
+            values[name] = outcome.value
+            described.append(to_result(state_from_secret(outcome)))
+            continue
+        option = FAILURE_OPTIONS.get(outcome.kind)
+        handling = params[option] if option else 'error'
+        if handling == 'error':
+            failures.append(outcome)
+            continue
+        if handling == 'warn':
+            vault.warn(outcome.message)
+        skipped.append(dict(name=name, msg=outcome.message))
+        if params['default'] is not None:
+            values[name] = params['default']
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise KeyVaultError(failures[0].kind, '%d of %d secrets could not be read: %s' % (
+            len(failures), len(names), '; '.join(failure.message for failure in failures)))
+    result = dict(secrets=described, skipped=skipped)
+    if params['include_value']:
+        result['secret_values'] = values
+    return result
 
 
 def read(vault):
@@ -217,6 +328,8 @@ def read(vault):
     check_combination(params)
     client = vault.secret_client()
     wanted_tags = normalize_tags(params['tags']) or {}
+    if params['names'] is not None:
+        return read_many(vault, client, params['names'])
     name = params['name']
     label = "secret '%s'" % name if name else 'secrets'
 
@@ -251,12 +364,18 @@ def main():
     vault = KeyVaultModule(
         argument_spec=dict(
             name=dict(type='str'),
+            names=dict(type='list', elements='str'),
             version=dict(type='str'),
             list_versions=dict(type='bool', default=False),
             deleted=dict(type='bool', default=False),
             tags=dict(type='dict'),
             include_value=dict(type='bool', default=True),
+            on_missing=dict(type='str', default='error', choices=['error', 'warn', 'skip']),
+            on_denied=dict(type='str', default='error', choices=['error', 'warn', 'skip']),
+            on_deleted=dict(type='str', default='error', choices=['error', 'warn', 'skip']),
+            default=dict(type='raw', no_log=False),
         ),
+        mutually_exclusive=[('name', 'names')],
         required_by=dict(version='name'),
         supports_check_mode=True,
     )

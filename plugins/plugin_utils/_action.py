@@ -16,6 +16,9 @@ converging module take turns per object (vault and name): the second host finds 
 wrote and changes nothing. Different objects still converge in parallel.
 """
 
+import json
+from contextlib import ExitStack
+
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
@@ -23,7 +26,7 @@ from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens impo
 
 
 class KeyVaultAction(ActionBase):
-    """Runs the module named by ``MODULE``, one host at a time per object when ``CONVERGES``.
+    """Runs the module named by ``MODULE``, one host at a time per object (or set of objects) when ``CONVERGES``.
 
     Async is left unsupported: an async job's result would reach the user through async_status,
     past this plugin.
@@ -38,30 +41,47 @@ class KeyVaultAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(KeyVaultAction, self).run(tmp, task_vars)
+        refused = self.refused_input()
+        if refused:
+            result.update(failed=True, msg=refused)
+            return result
         run_cache = this_run().cache if self.CONVERGES and not self._task.check_mode else None
         if self.CONVERGES and not self._task.check_mode and run_cache is None:
             return dict(result, failed=True, msg=self.no_turns_message(this_run().unavailable))
-        if run_cache is None:
+        with ExitStack() as turns:
+            if run_cache is not None:
+                # One order for every host, so that no two hosts each hold an object the other waits for.
+                for key in sorted(self.object_keys(), key=lambda key: json.dumps(key, default=str)):
+                    turns.enter_context(run_cache.locked('converge', key))
             module_result = self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)
-        else:
-            with run_cache.locked('converge', self.object_key()):
-                module_result = self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars)
         result = merge_hash(result, module_result)
         self._remove_tmp_path(self._connection._shell.tmpdir)
         if any(key in result for key in self.SENSITIVE_KEYS):
             result['_ansible_no_log'] = True
         return result
 
+    def refused_input(self):
+        """A message refusing the task's arguments before the module runs, or None; the module checks the rest."""
+        return None
+
     def no_turns_message(self, reason):
         """Without the run's lock, hosts writing one object at once would each add a version: nothing is sent instead."""
-        return ("%s was not run: the hosts of this run cannot take turns at writing '%s' without a private directory for "
-                'their lock (%s); nothing was sent' % (self.MODULE, self._task.args.get('name'), reason))
+        return ('%s was not run: the hosts of this run cannot take turns at writing %s without a private directory for '
+                'their lock (%s); nothing was sent' % (self.MODULE, self.objects_label(), reason))
 
-    def object_key(self):
-        """The object the task converges, as far as the controller can tell.
+    def objects_label(self):
+        """What the task writes, for messages."""
+        return "'%s'" % self._task.args.get('name')
+
+    def vault_key(self):
+        """The vault the task names, as far as the controller can tell.
 
         A vault that the task does not name comes from each host's environment; such tasks share a key per
         object name, which at worst serializes hosts that write to different vaults.
         """
         args = self._task.args
-        return [self.MODULE, args.get('vault_url') or args.get('vault_name') or '', args.get('name')]
+        return args.get('vault_url') or args.get('vault_name') or ''
+
+    def object_keys(self):
+        """The objects the task converges: one turn each."""
+        return [[self.MODULE, self.vault_key(), self._task.args.get('name')]]

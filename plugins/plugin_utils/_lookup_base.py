@@ -8,7 +8,6 @@ For internal collection use only: names and behaviour may change without notice.
 """
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
@@ -17,26 +16,14 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError, vault_call
+from ansible_collections.keyvault.azure.plugins.module_utils._batch import FAILURE_OPTIONS, run_concurrently
+from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError, parse_object_reference
 from ansible_collections.keyvault.azure.plugins.module_utils._options import OPTION_NAMES, ConnectionOptions
 from ansible_collections.keyvault.azure.plugins.module_utils._retry_log import RETRY_LOG
-from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp, format_timestamp
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 display = Display()
-
-# Enough to overlap the network round trips of a typical list of terms without hammering the vault.
-MAX_CONCURRENT_REQUESTS = 8
-
-# The option that decides what happens to a term that failed in each of these ways.
-FAILURE_OPTIONS = {
-    'not_found': 'on_missing',
-    'deleted': 'on_deleted',
-    'being_deleted': 'on_deleted',
-    'forbidden': 'on_denied',
-    'disabled': 'on_denied',
-}
 
 
 def client_layer():
@@ -56,20 +43,6 @@ def reference_label(kind, reference):
     if reference.version:
         return "%s '%s' version %s" % (kind, reference.name, reference.version)
     return "%s '%s'" % (kind, reference.name)
-
-
-def deleted_or(error, options, reference, label, operation, get_deleted):
-    """A 'deleted' error when ``get_deleted(name)`` finds the object deleted but recoverable, else ``error``.
-
-    Called after a read answered 'not found', to tell a deleted object from one that never existed.
-    """
-    try:
-        deleted = vault_call(options, reference.vault_url, operation, label, get_deleted, reference.name)
-    except KeyVaultError:
-        return error
-    purge_date = format_timestamp(datetime_to_timestamp(deleted.scheduled_purge_date))
-    return KeyVaultError('deleted', '%s in vault %s is deleted; it can be recovered until %s' % (
-        label, reference.vault_url, purge_date or 'it is purged'))
 
 
 class KeyVaultLookupBase(LookupBase):
@@ -136,25 +109,10 @@ class KeyVaultLookupBase(LookupBase):
             self.report_retries(options)
         return [wrap_var(value) for value in self.settle(outcomes)]
 
-    def fetch_all(self, items, fetch):
-        """``fetch(item)`` for every item, in order; a failed item gives its KeyVaultError instead.
-
-        The first item is fetched alone, so that the credential gets its token (and each client its
-        authentication challenge) once; the others then run concurrently on the same credential.
-        """
-        def attempt(item):
-            try:
-                return fetch(item)
-            except KeyVaultError as error:
-                return error
-
-        if not items:
-            return []
-        outcomes = [attempt(items[0])]
-        if len(items) > 1:
-            with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_REQUESTS, len(items) - 1)) as pool:
-                outcomes.extend(pool.map(attempt, items[1:]))
-        return outcomes
+    @staticmethod
+    def fetch_all(items, fetch):
+        """``fetch(item)`` for every item, concurrently, in order; a failed item gives its KeyVaultError instead."""
+        return run_concurrently(items, fetch)
 
     def settle(self, outcomes):
         """The results of ``fetch_all`` with failures handled per on_missing / on_denied / on_deleted.

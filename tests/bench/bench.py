@@ -12,6 +12,9 @@ scenario, and records the requests the vault and its identity endpoint received 
 * ``hosts``: 50 hosts (local connection, 10 forks) each looking up the same 10 secrets, with the default options,
   with ``token_cache`` off and with ``value_cache`` on (set through their environment variables);
 * ``converge``: a loop of the ``keyvault.azure.secret`` module over 100 secrets, first run and repeat run;
+* ``bulk``: the same 100 secrets in one ``keyvault.azure.secrets`` task, first run and repeat run, next to the SDK
+  script sending the same requests on 8 threads; and a VM-style read of 20 secrets in one ``keyvault.azure.secret_info``
+  task (``names``), next to the SDK script's 20 threaded reads (issue 14);
 * ``rollout``: playbooks/certificate_rollout.yml to 20 local hosts, each with its own identity, first and repeat run;
 * ``floor``: the same reads (and the rollout's requests) done by tests/bench/sdk_floor.py, a minimal direct SDK
   script, one request after the other and on 8 threads;
@@ -56,12 +59,21 @@ HOST_COUNT = 50
 HOST_SECRETS = LOOKUP_SECRETS[:10]
 FORKS = 10
 CONVERGE_SECRETS = ['converge-%03d' % number for number in range(1, 101)]
+BULK_SECRETS = ['bulk-%03d' % number for number in range(1, 101)]
+BULK_FLOOR_SECRETS = ['floor-bulk-%03d' % number for number in range(1, 101)]
+VM_READ_SECRETS = LOOKUP_SECRETS[:20]
 ROLLOUT_HOSTS = ['web%02d' % number for number in range(1, 21)]
 ROLLOUT_DNS_NAMES = ['www.bench.test', 'bench.test']
 # The lookup fetches its terms on this many threads (plugins/plugin_utils/_lookup_base.py); the floor script matches it.
 THREADS = 8
 # How the ratios compare: a lookup of 50 secrets within this factor of the threaded SDK script (issue 7).
 LOOKUP_FLOOR_RATIO = 1.5
+# Issue 14: one secrets task of 100 new secrets within this factor of the SDK script sending the same requests threaded,
+# its repeat within this factor of the script's threaded reads, and a secret_info task of 20 names within this factor
+# of one single-secret secret_info task plus the script's 20 threaded reads.
+BULK_CONVERGE_RATIO = 3.0
+BULK_REPEAT_RATIO = 2.0
+VM_READ_RATIO = 1.5
 
 # Scenario names, as the table shows them.
 STARTUP = 'startup secret_info'
@@ -73,6 +85,12 @@ HOSTS_NO_TOKEN_CACHE = '%d hosts token_cache=false' % HOST_COUNT
 HOSTS_VALUE_CACHE = '%d hosts value_cache=true' % HOST_COUNT
 CONVERGE_FIRST = 'converge %d first' % len(CONVERGE_SECRETS)
 CONVERGE_REPEAT = 'converge %d repeat' % len(CONVERGE_SECRETS)
+BULK_FIRST = 'secrets task %d first' % len(BULK_SECRETS)
+BULK_REPEAT = 'secrets task %d repeat' % len(BULK_SECRETS)
+BULK_FLOOR = 'SDK converge %d threaded' % len(BULK_FLOOR_SECRETS)
+BULK_FLOOR_READS = 'SDK %d reads threaded' % len(BULK_SECRETS)
+VM_READ = 'secret_info %d names' % len(VM_READ_SECRETS)
+VM_READ_FLOOR = 'SDK %d reads threaded' % len(VM_READ_SECRETS)
 ROLLOUT_FIRST = 'rollout %d first' % len(ROLLOUT_HOSTS)
 ROLLOUT_REPEAT = 'rollout %d repeat' % len(ROLLOUT_HOSTS)
 
@@ -82,7 +100,7 @@ BASELINES = {
     'hosts': 'the assert task after the lookup on the same %d hosts (what a task without a lookup costs)' % HOST_COUNT,
 }
 
-GROUPS = ('startup', 'lookup1', 'lookup50', 'floor', 'hosts', 'converge', 'rollout')
+GROUPS = ('startup', 'lookup1', 'lookup50', 'floor', 'hosts', 'converge', 'bulk', 'rollout')
 
 VAULT_CONFIG = {
     'identities': [{'name': host, 'permissions': {'certificates': ['get'], 'secrets': ['get']}} for host in ROLLOUT_HOSTS]
@@ -105,6 +123,17 @@ CONVERGE_PLAY = [{
     'name': 'bench converge play', 'hosts': 'localhost', 'gather_facts': False,
     'tasks': [{'name': 'bench converge', 'keyvault.azure.secret': {'name': '{{ item }}', 'value': 'value of {{ item }}'},
                'loop': '{{ bench_converge_names }}'}],
+}]
+
+BULK_PLAY = [{
+    'name': 'bench secrets play', 'hosts': 'localhost', 'gather_facts': False,
+    'tasks': [{'name': 'bench secrets', 'keyvault.azure.secrets': {'secrets': '{{ bench_bulk_items }}'}}],
+}]
+
+VM_READ_PLAY = [{
+    'name': 'bench secret_info names play', 'hosts': 'localhost', 'gather_facts': False,
+    'tasks': [{'name': 'bench ping', 'ansible.builtin.ping': {}},
+              {'name': 'bench secret_info names', 'keyvault.azure.secret_info': {'names': '{{ bench_read_names }}'}}],
 }]
 
 # The ping before it takes the first task's costs, and its own time is what any module's task costs.
@@ -429,6 +458,28 @@ class Bench:
             if scenario is not None and not scenario['ok']:
                 return
 
+    def scenario_bulk(self):
+        operator = self.vault.client_id('operator')
+        self.measure(BULK_FLOOR, 'bulk', 'direct SDK script: for %d new secrets a read, a read of the deleted secret and a write, %d threads' % (
+            len(BULK_FLOOR_SECRETS), THREADS),
+            self.floor_action({'kind': 'converge', 'names': BULK_FLOOR_SECRETS, 'client_id': operator, 'workers': THREADS}), repeat=1)
+        env = {'ANSIBLE_KEYVAULT_CLIENT_ID': operator}
+        extra_vars = {'bench_bulk_items': [{'name': name, 'value': 'value of ' + name} for name in BULK_SECRETS]}
+        for name, description, repeat in (
+                (BULK_FIRST, 'one keyvault.azure.secrets task over %d new secrets (identity operator)' % len(BULK_SECRETS), 1),
+                (BULK_REPEAT, 'the same task again: nothing to change', None)):
+            scenario = self.measure(name, 'bulk', description, self.playbook_action('bulk', BULK_PLAY, {}, extra_vars, ['bench secrets'], env),
+                                    repeat=repeat)
+            if scenario is not None and not scenario['ok']:
+                return
+        self.measure(BULK_FLOOR_READS, 'bulk', 'direct SDK script: %d reads of the converged secrets, %d threads' % (len(BULK_SECRETS), THREADS),
+                     self.floor_action({'kind': 'secrets', 'names': BULK_SECRETS, 'client_id': operator, 'workers': THREADS}))
+        self.measure(VM_READ, 'bulk', 'one keyvault.azure.secret_info task reading %d names on localhost (identity vm)' % len(VM_READ_SECRETS),
+                     self.playbook_action('vmread', VM_READ_PLAY, {}, {'bench_read_names': VM_READ_SECRETS}, ['bench secret_info names'],
+                                          baseline='bench ping'))
+        self.measure(VM_READ_FLOOR, 'bulk', 'direct SDK script: %d reads, %d threads (identity vm)' % (len(VM_READ_SECRETS), THREADS),
+                     self.floor_action({'kind': 'secrets', 'names': VM_READ_SECRETS, 'client_id': None, 'workers': THREADS}))
+
     def scenario_rollout(self):
         hosts = {}
         for host in ROLLOUT_HOSTS:
@@ -481,6 +532,7 @@ class Bench:
             add('repeat converge of %d: writes' % len(CONVERGE_SECRETS), '%d' % repeat['writes'], '0', repeat['writes'] == 0)
             per_object = repeat['reads'] / len(CONVERGE_SECRETS)
             add('repeat converge: reads per object', '%.2f' % per_object, '1', per_object == 1)
+        self.bulk_targets(by_name, add)
         rollout = by_name.get(ROLLOUT_REPEAT)
         if rollout:
             add('repeat rollout: writes', '%d' % rollout['writes'], '0', rollout['writes'] == 0)
@@ -493,6 +545,42 @@ class Bench:
                     sum(value for name, value in self.imports.items() if name.startswith('azure')))
             add('module start-up: task start -> first request', '%.2f s%s' % (startup['first_request'], parts), '-', None)
         return found
+
+    @staticmethod
+    def bulk_targets(by_name, add):
+        """Issue 14's targets, with today's loop figures next to them."""
+        first, repeat, floor = by_name.get(BULK_FIRST), by_name.get(BULK_REPEAT), by_name.get(BULK_FLOOR)
+        loop_first, loop_repeat = by_name.get(CONVERGE_FIRST), by_name.get(CONVERGE_REPEAT)
+        count = len(BULK_SECRETS)
+        if first and floor:
+            ratio = first['task'] / floor['task']
+            add('secrets task of %d new / SDK script, same requests threaded' % count, '%.2f s / %.2f s = %.2fx' % (first['task'], floor['task'], ratio),
+                '<= %.1fx' % BULK_CONVERGE_RATIO, ratio <= BULK_CONVERGE_RATIO)
+        if first and loop_first:
+            add('  (the loop of secret tasks today)', '%.2f s, %.1fx the secrets task' % (loop_first['task'], loop_first['task'] / first['task']), '-', None)
+        if repeat:
+            add('repeat secrets task: writes', '%d' % repeat['writes'], '0', repeat['writes'] == 0)
+            per_object = repeat['reads'] / count
+            add('repeat secrets task: reads per secret', '%.2f' % per_object, '<= 1', per_object <= 1)
+            reads_floor = by_name.get(BULK_FLOOR_READS)
+            if reads_floor:
+                ratio = repeat['task'] / reads_floor['task']
+                add('repeat secrets task / SDK script, %d reads threaded' % count, '%.2f s / %.2f s = %.2fx' % (
+                    repeat['task'], reads_floor['task'], ratio), '<= %.1fx' % BULK_REPEAT_RATIO, ratio <= BULK_REPEAT_RATIO)
+            if loop_repeat:
+                add('  (the loop of secret tasks today, repeat)', '%.2f s, %.1fx the secrets task' % (
+                    loop_repeat['task'], loop_repeat['task'] / repeat['task']), '-', None)
+        read_many, read_floor, single = by_name.get(VM_READ), by_name.get(VM_READ_FLOOR), by_name.get(STARTUP)
+        if read_many:
+            add('secret_info of %d names: token requests, reads' % len(VM_READ_SECRETS), '%d, %d' % (read_many['tokens'], read_many['reads']),
+                '1, %d' % len(VM_READ_SECRETS), read_many['tokens'] == 1 and read_many['reads'] == len(VM_READ_SECRETS))
+        if read_many and read_floor and single:
+            budget = single['task'] + read_floor['task']
+            ratio = read_many['task'] / budget
+            add('secret_info of %d names / (one-secret secret_info task + SDK %d reads threaded)' % (len(VM_READ_SECRETS), len(VM_READ_SECRETS)),
+                '%.2f s / (%.2f s + %.2f s) = %.2fx' % (read_many['task'], single['task'], read_floor['task'], ratio),
+                '<= %.1fx' % VM_READ_RATIO, ratio <= VM_READ_RATIO)
+            add('  (a loop of %d one-secret tasks today, estimated)' % len(VM_READ_SECRETS), '%.2f s' % (single['task'] * len(VM_READ_SECRETS)), '-', None)
 
 
 def task_span(timings, task_names):
@@ -594,7 +682,7 @@ def render(facts, scenarios, targets, imports):
         lines.extend('  ' + comparison for comparison in comparisons)
     if targets:
         lines.append('')
-        lines.append('targets (issue 7):')
+        lines.append('targets (issues 7 and 14):')
         label_width = max(len(target['label']) for target in targets)
         for target in targets:
             lines.append('  %s  %s  [target %s]  %s' % (target['label'].ljust(label_width), target['figure'], target['target'], target['verdict']))

@@ -8,6 +8,9 @@ Run by tests/bench/bench.py as ``python sdk_floor.py JOB``, where JOB is a JSON 
   each name with one ManagedIdentityCredential and one SecretClient, one after the other (``workers`` 0) or on a
   thread pool of ``workers`` threads after a first read alone (as the collection's lookup does, so that the
   credential gets one token and the client meets the vault's challenge once);
+* ``{"kind": "converge", "vault_url", "ca_bundle", "client_id", "names": [...], "workers": N}`` sends for each name the
+  requests the ``secrets`` module sends for a new secret: a read that finds nothing, a read of the deleted secret that
+  finds nothing, and the write;
 * ``{"kind": "rollout", "vault_url", "ca_bundle", "manager_client_id", "host_client_ids": [...], "certificate_name",
   "dns_names": [...], "workers": 0 | N}`` creates a certificate once as the manager, then, for each host with its own
   identity, reads the certificate and its backing secret (the private key).
@@ -25,6 +28,7 @@ import json  # noqa: E402
 import sys  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
+from azure.core.exceptions import ResourceNotFoundError  # noqa: E402
 from azure.identity import ManagedIdentityCredential  # noqa: E402
 from azure.keyvault.certificates import CertificateClient, CertificateContentType, CertificatePolicy  # noqa: E402
 from azure.keyvault.secrets import SecretClient  # noqa: E402
@@ -52,6 +56,22 @@ def read_secrets(job):
     return run_all(lambda name: client.get_secret(name).value, job['names'], job['workers'])
 
 
+def converge_secrets(job):
+    client = SecretClient(job['vault_url'], credential(job.get('client_id')), verify_challenge_resource=False,
+                          connection_verify=job['ca_bundle'])
+
+    def converge(name):
+        for read in (client.get_secret, client.get_deleted_secret):
+            try:
+                read(name)
+            except ResourceNotFoundError:
+                continue
+            raise RuntimeError('secret %s is not new' % name)
+        return client.set_secret(name, 'value of ' + name).value
+
+    return run_all(converge, job['names'], job['workers'])
+
+
 def roll_out(job):
     manager = CertificateClient(job['vault_url'], credential(job['manager_client_id']), verify_challenge_resource=False,
                                 connection_verify=job['ca_bundle'])
@@ -71,7 +91,7 @@ def roll_out(job):
 
 def main():
     job = json.loads(sys.argv[1])
-    values = read_secrets(job) if job['kind'] == 'secrets' else roll_out(job)
+    values = {'secrets': read_secrets, 'converge': converge_secrets, 'rollout': roll_out}[job['kind']](job)
     finished = time.perf_counter()
     json.dump({'seconds': finished - STARTED, 'import_seconds': IMPORTED - STARTED, 'values': sum(1 for value in values if value)}, sys.stdout)
 

@@ -123,6 +123,32 @@ MODULE_CASES.update({
                          'include_private_key only works when reading one certificate with name'),
 })
 
+ITEM_OPTIONS = 'content_type, enabled, expires, name, not_before, overwrite, purge, recover, state, tags, value, value_file'
+MODULE_CASES.update({
+    'list-duplicate': ('keyvault.azure.secrets', dict(secrets=[
+        {'name': 'db-password', 'value': 'never-sent-secret'}, {'name': 'api-key', 'value': 'v'}, {'name': 'DB-Password', 'value': 'never-sent-secret'}]),
+        "secrets[2] (secret 'DB-Password') names the same secret as secrets[0] (secret 'db-password') (Key Vault names ignore case)"),
+    'list-value-and-file': ('keyvault.azure.secrets', dict(secrets=[
+        {'name': 'api-key', 'value': 'v'}, {'name': 'db', 'value': 'never-sent-secret', 'value_file': '/etc/hostname'}]),
+        "secrets[1] (secret 'db'): value and value_file are mutually exclusive"),
+    'list-unknown-key': ('keyvault.azure.secrets', dict(secrets=[{'name': 'db', 'valeu': 'never-sent-secret'}]),
+                         "secrets[0] (secret 'db'): unknown option valeu; an item takes " + ITEM_OPTIONS),
+    'list-no-name': ('keyvault.azure.secrets', dict(secrets=[{'name': 'db', 'value': 'v'}, {'value': 'never-sent-secret'}]), 'secrets[1] has no name'),
+    'list-bad-name': ('keyvault.azure.secrets', dict(secrets=[{'name': 'db_password', 'value': 'v'}]),
+                      "secrets[0] (secret 'db_password'): invalid secret name 'db_password': use 1-127 letters, digits and hyphens"),
+    'list-dates': ('keyvault.azure.secrets', dict(expires='2031-01-01', secrets=[
+        {'name': 'db', 'value': 'v', 'not_before': 'soon'}, {'name': 'api', 'value': 'v'}, {'name': 'web', 'expires': '2031-02-30'}]),
+        "secrets[0] (secret 'db'): not_before: 'soon' is not a date; use ISO 8601 such as 2030-01-31 or 2030-01-31T12:00:00Z; "
+        "secrets[2] (secret 'web'): expires: '2031-02-30' is not a date; use ISO 8601 such as 2030-01-31 or 2030-01-31T12:00:00Z"),
+    'list-exclusive-empty': ('keyvault.azure.secrets', dict(secrets=[{'name': 'db', 'value': 'v'}], exclusive_tags={}),
+                             'exclusive_tags is empty; name at least one tag, so that only the secrets carrying it can be removed'),
+    'list-empty-exclusive': ('keyvault.azure.secrets', dict(secrets=[], exclusive_tags={'managed-by': 'ansible'}),
+                             'secrets is empty, so exclusive_tags would delete every secret carrying its tags; list the secrets to keep, '
+                             'or delete them with items of state absent'),
+    'names-duplicate': ('keyvault.azure.secret_info', dict(names=['db', 'api', 'DB']), "names lists secret 'DB' more than once"),
+    'names-and-tags': ('keyvault.azure.secret_info', dict(names=['db'], tags={'app': 'shop'}), 'names cannot be combined with tags'),
+})
+
 LOOKUP_CASES = {
     'lookup-name': ('secret', "'db password'", "invalid secret name 'db password': use 1-127 letters, digits and hyphens"),
     'lookup-version': ('secret', "'db/v2'", "invalid secret version 'v2': a version is 32 hexadecimal digits"),

@@ -23,13 +23,16 @@ CANARIES = {
     'failed_at_vault': 'leak-canary-vault-failure-5d0c77',
     'bad_input': 'leak-canary-bad-input-e81f09',
     'principal_secret': 'leak-canary-client-secret-2a6b4d',
+    'set_created': 'leak-canary-set-created-41d9b0',
+    'set_rotated': 'leak-canary-set-rotated-c5e812',
+    'set_bad_input': 'leak-canary-set-bad-input-7fa3e6',
 }
 TOKEN = re.compile(r'eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.')
 
 
 @pytest.fixture(scope='module')
 def leak_run(playbook, localvault, tmp_path_factory):
-    name = unique_name('leak')
+    name, set_name = unique_name('leak'), unique_name('leak-set')
     temp = tmp_path_factory.mktemp('leak-temp')
     tasks = [
         {'name': 'create', 'keyvault.azure.secret': {'name': name, 'value': '{{ created }}'}},
@@ -47,6 +50,14 @@ def leak_run(playbook, localvault, tmp_path_factory):
             'client_id': '0b1', 'client_secret': '{{ principal_secret }}', 'timeout': 2, 'retries': 0}, 'ignore_errors': True},
         {'name': 'trust relaxed on request', 'keyvault.azure.secret_info': {'name': name, 'validate_certs': False},
          'environment': {'ANSIBLE_KEYVAULT_CA_CERT': ''}},
+        # Many secrets in one task, after the fault above is spent.
+        {'name': 'set create', 'keyvault.azure.secrets': {'secrets': [{'name': set_name, 'value': '{{ set_created }}'}]}},
+        {'name': 'set rotate', 'keyvault.azure.secrets': {'secrets': [
+            {'name': set_name, 'value': '{{ set_rotated }}'}, {'name': name, 'value': '{{ rotated }}'}]}},
+        {'name': 'set fail on input', 'keyvault.azure.secrets': {'secrets': [{'name': set_name, 'value': '{{ set_bad_input }}', 'expires': 'never'}]},
+         'ignore_errors': True},
+        {'name': 'read many', 'keyvault.azure.secret_info': {'names': [name, set_name]}, 'register': 'many'},
+        {'name': 'got many', 'ansible.builtin.assert': {'that': ['many.secret_values[%r] == set_rotated' % set_name]}},
     ]
     # The write fails with HTTP 500 at the vault, so its message comes from the error path.
     localvault.add_fault(operation='SetSecret', status=500, every=3, count=1)
@@ -59,7 +70,7 @@ def leak_run(playbook, localvault, tmp_path_factory):
             'AZURE_AUTHORITY_HOST': 'https://127.0.0.1:9'})
     finally:
         localvault.control('DELETE', 'faults')
-    return types.SimpleNamespace(run=run, name=name, temp=temp)
+    return types.SimpleNamespace(run=run, name=name, set_name=set_name, temp=temp)
 
 
 def left_files(folder):
@@ -73,6 +84,8 @@ def test_the_run_used_the_values(leak_run, vault):
     assert '"changed": true' in run.stdout
     assert vault.get_secret(leak_run.name).value == CANARIES['rotated']
     assert not run['trust relaxed on request']['failed']
+    assert run.changed('set create', 'set rotate') == [True, True] and not run['got many']['failed']
+    assert vault.get_secret(leak_run.set_name).value == CANARIES['set_rotated']
 
 
 def test_each_failure_was_real(leak_run, localvault):
@@ -80,6 +93,7 @@ def test_each_failure_was_real(leak_run, localvault):
     assert run['fail at the vault']['msg'].startswith("vault %s failed the request for secret '%s' with HTTP 500" % (
         localvault.vault_url.rstrip('/'), leak_run.name))
     assert run['fail on input']['msg'].startswith("not_before: 'never' is not a date")
+    assert run['set fail on input']['msg'].startswith("secrets[0] (secret '%s'): expires: 'never' is not a date" % leak_run.set_name)
     assert run['fail to authenticate']['failed'] and 'could not get a token' in run['fail to authenticate']['msg']
 
 

@@ -21,6 +21,8 @@ PERMISSIONS = {
     'recoverer': ['get', 'set', 'recover'],
     'purger': ['get', 'delete', 'purge'],
     'writer-without-get': ['set'],
+    'exclusive-writer': ['get', 'set', 'list', 'delete'],
+    'exclusive-without-list': ['get', 'set', 'delete'],
 }
 
 
@@ -29,6 +31,8 @@ def run_least_privilege(playbook, localvault_factory):
         {'name': name, 'system_assigned': False, 'permissions': {'secrets': permissions}} for name, permissions in PERMISSIONS.items()]))
     ids = dict((name, privilege_vault.identities[name]['client_id']) for name in PERMISSIONS)
     kept, removed = unique_name('p-kept'), unique_name('p-removed')
+    listed, unlisted = unique_name('p-listed'), unique_name('p-unlisted')
+    selector = {'managed-by': 'p'}
 
     def secret(identity, **arguments):
         return {'keyvault.azure.secret': dict(arguments, client_id=ids[identity])}
@@ -48,16 +52,26 @@ def run_least_privilege(playbook, localvault_factory):
         dict(secret('recoverer', name=removed, value='doomed', recover=True), name='recoverer recovers'),
         dict(secret('purger', name=removed, state='absent', purge=True), name='purger deletes and purges'),
         dict(secret('writer-without-get', name=kept, value='third'), name='writer without get', ignore_errors=True),
+        {'name': 'writer converges a set', 'keyvault.azure.secrets': {'client_id': ids['writer'], 'tags': selector, 'secrets': [
+            {'name': listed, 'value': 'listed-value'}, {'name': unlisted, 'value': 'unlisted-value'},
+            {'name': kept, 'value': 'second', 'tags': {'app': 'p'}}]}},
+        {'name': 'reader reads many', 'keyvault.azure.secret_info': {'names': [kept, listed], 'client_id': ids['reader']}, 'register': 'many'},
+        {'name': 'reader got the values', 'ansible.builtin.assert': {'that': ["many.secret_values[%r] == 'second'" % kept]}},
+        {'name': 'exclusive without list', 'ignore_errors': True, 'keyvault.azure.secrets': {
+            'client_id': ids['exclusive-without-list'], 'tags': selector, 'exclusive_tags': selector, 'secrets': [{'name': listed, 'value': 'listed-value'}]}},
+        {'name': 'exclusive writer removes', 'keyvault.azure.secrets': {
+            'client_id': ids['exclusive-writer'], 'tags': selector, 'exclusive_tags': selector, 'secrets': [{'name': listed, 'value': 'listed-value'}]}},
     ]
     run = playbook(tasks, identity=None, env=privilege_vault.env)
-    return types.SimpleNamespace(run=run, kept=kept, removed=removed, vault=privilege_vault)
+    return types.SimpleNamespace(run=run, kept=kept, removed=removed, listed=listed, unlisted=unlisted, vault=privilege_vault)
 
 
 def test_the_documented_permissions_suffice_and_one_fewer_is_refused(playbook, localvault_factory):
     least_privilege = run_least_privilege(playbook, localvault_factory)
     privilege_vault = least_privilege.vault
     run = least_privilege.run
-    failed = [task for task, by_host in run.tasks.items() if next(iter(by_host.values())).get('failed') and task != 'writer without get']
+    failed = [task for task, by_host in run.tasks.items()
+              if next(iter(by_host.values())).get('failed') and task not in ('writer without get', 'exclusive without list')]
     assert failed == [], run.output[-3000:]
     assert run.changed('writer creates', 'writer rotates', 'writer tags') == [True, True, True]
     assert run['reader reads']['censored'] and not run['reader got the value']['failed']
@@ -73,3 +87,13 @@ def test_the_documented_permissions_suffice_and_one_fewer_is_refused(playbook, l
     assert result['msg'].startswith("access to secret '%s' in vault %s was denied: the user-assigned managed identity with client_id %s lacks "
                                     "the secrets/get permission" % (least_privilege.kept, privilege_vault.vault_url.rstrip('/'),
                                                                     privilege_vault.identities['writer-without-get']['client_id']))
+
+    # Many secrets in one task: the writer's set, the reader's names, and exclusive_tags with list and delete.
+    assert run.changed('writer converges a set', 'exclusive writer removes') == [True, True]
+    assert run['reader reads many']['censored'] and not run['reader got the values']['failed']
+    assert [(result['name'], result['changed']) for result in run['exclusive writer removes']['results']] == [
+        (least_privilege.listed, False), (least_privilege.unlisted, True)]
+    refused = run['exclusive without list']
+    assert refused['failed'] and refused['msg'].startswith(
+        "access to secrets in vault %s was denied: the user-assigned managed identity with client_id %s lacks the secrets/list permission" % (
+            privilege_vault.vault_url.rstrip('/'), privilege_vault.identities['exclusive-without-list']['client_id']))

@@ -18,6 +18,7 @@ TEST_CONFIG = {'deletion_delay_seconds': 0, 'recovery_delay_seconds': 0, 'certif
 KEPT, REMOVED = 'rbac-kept', 'rbac-removed'
 KEPT_TLS, REMOVED_TLS = 'rbac-kept-tls', 'rbac-removed-tls'
 MERGED_TLS = 'rbac-merged-tls'
+SET_KEPT, SET_REMOVED = 'rbac-set-kept', 'rbac-set-removed'
 READER, SECRETS_USER, SECRETS_OFFICER = 'Key Vault Reader', 'Key Vault Secrets User', 'Key Vault Secrets Officer'
 CERTIFICATES_OFFICER, CERTIFICATE_USER = 'Key Vault Certificates Officer', 'Key Vault Certificate User'
 
@@ -36,6 +37,9 @@ ASSIGNMENTS = {
     'certificate-lister': [(READER, '/')],
     'key-reader': [(CERTIFICATE_USER, 'certificates/' + KEPT_TLS), (SECRETS_USER, 'secrets/' + KEPT_TLS)],
     'certificate-secret-reader': [(SECRETS_USER, 'secrets/' + KEPT_TLS)],
+    'set-writer': [(SECRETS_OFFICER, 'secrets/' + SET_KEPT), (SECRETS_OFFICER, 'secrets/' + SET_REMOVED)],
+    'set-reader': [(SECRETS_USER, 'secrets/' + SET_KEPT), (SECRETS_USER, 'secrets/' + SET_REMOVED)],
+    'set-exclusive-writer': [(SECRETS_OFFICER, '/')],
 }
 
 BUNDLE = issue('imported.example.test', key=ec.generate_private_key(ec.SECP256R1()))
@@ -100,6 +104,13 @@ def run_least_privilege(playbook, localvault_factory):
          'ansible.builtin.set_fact': {'other': lookup('secret', 'secret-reader', REMOVED)}},
         refused('secret reader cannot list', 'secret_info', tags={'app': 'rbac'}),
         refused('secret lister cannot read a value', 'secret_info', name=KEPT),
+        task('set writer converges a set', 'secrets', 'set-writer', tags={'set': 'rbac'}, secrets=[
+            {'name': SET_KEPT, 'value': 'set-kept-value'}, {'name': SET_REMOVED, 'value': 'set-removed-value'}]),
+        dict(task('set reader reads names', 'secret_info', 'set-reader', names=[SET_KEPT, SET_REMOVED]), register='many'),
+        {'name': 'set reader got the values', 'ansible.builtin.assert': {'quiet': True, 'that': [
+            "many.secret_values['%s'] == 'set-kept-value'" % SET_KEPT]}},
+        task('set exclusive writer removes the unlisted', 'secrets', 'set-exclusive-writer', tags={'set': 'rbac'},
+             exclusive_tags={'set': 'rbac'}, secrets=[{'name': SET_KEPT, 'value': 'set-kept-value'}]),
 
         dict(task('certificate creator creates', 'certificate', 'certificate-creator', name=KEPT_TLS, subject='CN=kept.example.test',
                   content_type='PEM', tags={'app': 'rbac'}), register='created'),
@@ -140,6 +151,10 @@ def test_the_documented_roles_suffice_and_a_role_without_the_action_is_refused_n
     assert run['key reader reads the key']['censored'] and not run['key reader got the key']['failed']
     assert run['secret reader of the certificate looks up everything']['ansible_facts']['parts']['private_key'].startswith('-----BEGIN PRIVATE KEY-----')
     assert run.changed('certificate importer deletes and purges', 'certificate merger merges') == [True, True]
+    assert run.changed('set writer converges a set', 'set exclusive writer removes the unlisted') == [True] * 2
+    assert run['set reader reads names']['censored'] and not run['set reader got the values']['failed']
+    assert [(item['name'], item['changed']) for item in run['set exclusive writer removes the unlisted']['results']] == [
+        (SET_KEPT, False), (SET_REMOVED, True)]
     statuses = rbac_vault.counters()['statuses']
     assert statuses['PurgeDeletedSecret'] == {'204': 1} and statuses['PurgeDeletedCertificate'] == {'204': 1}
     assert statuses['MergeCertificate'] == {'201': 1}

@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from playbook_helpers import case_arguments, counters_task, unique_name, writes_between
+from playbook_helpers import case_arguments, counters_task, requests_between, unique_name, writes_between
 
 
 @pytest.fixture(scope='module')
@@ -100,3 +100,62 @@ def test_reading_never_writes(info_cases):
     run = info_cases.run
     assert writes_between(run.counters('before'), run.counters('after')) == {}
     assert not any(run.result('read', host).get('changed') for host in run.tasks['read'])
+
+
+@pytest.fixture(scope='module')
+def many_run(playbook, localvault, vault):
+    """names: one task reads several secrets as the VM identity, tolerating a missing, a deleted and a disabled one."""
+    names = dict((case, unique_name('m-' + case)) for case in ('db', 'api', 'smtp', 'missing', 'gone', 'off'))
+    for case in ('db', 'api', 'smtp', 'gone'):
+        vault.set_secret(names[case], '%s-many-value' % case, tags={'case': case})
+    vault.begin_delete_secret(names['gone']).wait()
+    vault.set_secret(names['off'], 'off-many-value', enabled=False)
+    readable = [names['db'], names['api'], names['smtp']]
+    tasks = [
+        counters_task('before', localvault),
+        {'name': 'read three', 'keyvault.azure.secret_info': {'names': readable}, 'register': 'three'},
+        counters_task('after three', localvault),
+        {'name': 'got them', 'ansible.builtin.assert': {'quiet': True, 'that': ['three.secret_values == expected_three']}},
+        {'name': 'tolerant', 'register': 'tolerant', 'keyvault.azure.secret_info': {
+            'names': [names['db'], names['missing'], names['gone'], names['off']], 'on_missing': 'skip', 'on_deleted': 'warn',
+            'on_denied': 'skip', 'default': 'fallback'}},
+        {'name': 'tolerated', 'ansible.builtin.assert': {'quiet': True, 'that': ['tolerant.secret_values == expected_tolerant']}},
+        {'name': 'strict', 'keyvault.azure.secret_info': {'names': [names['db'], names['missing'], names['gone']]}, 'ignore_errors': True},
+        {'name': 'duplicate', 'keyvault.azure.secret_info': {'names': [names['db'], names['db'].upper()]}, 'ignore_errors': True},
+        {'name': 'with name', 'keyvault.azure.secret_info': {'names': [names['db']], 'name': names['db']}, 'ignore_errors': True},
+    ]
+    # The expected values come from a vars file, so that the playbook source Ansible may quote holds none.
+    expected = {'expected_three': dict((names[case], '%s-many-value' % case) for case in ('db', 'api', 'smtp')),
+                'expected_tolerant': dict([(names['db'], 'db-many-value')] + [(names[case], 'fallback') for case in ('missing', 'gone', 'off')])}
+    run = playbook(tasks, identity='vm', extra_vars=expected)
+    assert run.rc == 0, run.output
+    return types.SimpleNamespace(run=run, names=names, readable=readable)
+
+
+def test_names_are_read_in_one_task_with_one_token_and_one_read_each(many_run):
+    run, names = many_run.run, many_run.names
+    assert not run['got them']['failed']
+    result = run['read three']
+    assert 'censored' in result and not result.get('failed')
+    before, after = run.counters('before'), run.counters('after three')
+    assert after['imds']['identities']['vm'] - before['imds']['identities'].get('vm', 0) == 1
+    assert requests_between(before, after, 'GetSecret', identity='vm') == 3
+    assert writes_between(before, after, identity='vm') == {}
+    for case in ('db', 'api', 'smtp', 'gone', 'off'):
+        assert '%s-many-value' % case not in run.output
+
+
+def test_names_that_cannot_be_read_follow_on_missing_on_deleted_on_denied(many_run, localvault):
+    run, names = many_run.run, many_run.names
+    assert not run['tolerated']['failed']
+    assert "secret '%s' in vault %s is deleted" % (names['gone'], localvault.vault_url.rstrip('/')) in run.output
+    strict = run['strict']
+    assert strict['failed']
+    assert strict['msg'].startswith('2 of 3 secrets could not be read: ')
+    assert "secret '%s' was not found" % names['missing'] in strict['msg'] and "secret '%s' in vault" % names['gone'] in strict['msg']
+
+
+def test_names_input_is_refused(many_run):
+    run, names = many_run.run, many_run.names
+    assert run['duplicate']['msg'] == "names lists secret '%s' more than once" % names['db'].upper()
+    assert run['with name']['msg'] == 'parameters are mutually exclusive: name|names'

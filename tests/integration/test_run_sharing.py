@@ -154,3 +154,26 @@ def test_hosts_converging_one_secret_and_one_certificate_at_once_write_once(play
     assert len(list(secret_client(sharing_vault).list_properties_of_secret_versions(secret_name))) == 1
     writes = sharing_vault.counters()['identities']['operator']
     assert (writes.get('SetSecret'), writes.get('CreateCertificate')) == (1, 1)
+
+
+def test_hosts_converging_one_set_at_once_write_each_secret_once(playbook, sharing_vault, tmp_path):
+    """Every host converges the same list at once: each secret is written once, and a secret task after it finds it converged."""
+    names = [unique_name('set-%d' % number) for number in range(5)]
+    hosts = dict(('host%02d' % number, {}) for number in range(HOSTS))
+    operator = sharing_vault.identities['operator']['client_id']
+    # Hosts list the items in different orders: the turns are still taken in one order, so none waits on another forever.
+    items = [{'name': name, 'value': 'one value for all of %s' % name} for name in names]
+    tasks = [
+        {'name': 'set', 'keyvault.azure.secrets': {
+            'client_id': operator, 'secrets': "{{ items | shuffle(seed=inventory_hostname) }}"}, 'vars': {'items': items}},
+        {'name': 'single', 'keyvault.azure.secret': {'name': names[0], 'value': 'one value for all of %s' % names[0], 'client_id': operator}},
+    ]
+    run = playbook([{'hosts': 'cases', 'gather_facts': False, 'tasks': tasks}], identity=None, cases=hosts,
+                   env=dict(sharing_vault.env, XDG_RUNTIME_DIR=str(tmp_path)))
+    assert run.rc == 0, run.output
+    changed = dict((host, run.result('set', host)['changed']) for host in hosts)
+    assert sorted(changed.values()) == [False] * (HOSTS - 1) + [True]
+    assert not any(run.result('single', host)['changed'] for host in hosts)
+    for name in names:
+        assert len(list(secret_client(sharing_vault).list_properties_of_secret_versions(name))) == 1
+    assert sharing_vault.counters()['identities']['operator'].get('SetSecret') == len(names)

@@ -8,7 +8,7 @@ import requests
 import urllib3
 
 from ansible_collections.keyvault.azure.plugins.module_utils._client import RETRY_LOG
-from ansible_collections.keyvault.azure.plugins.modules.secret import SecretTask
+from ansible_collections.keyvault.azure.plugins.module_utils._secret_converge import SecretTask
 
 OLD_VERSION, NEW_VERSION, OTHER_VERSION = 'a' * 32, 'b' * 32, 'c' * 32
 
@@ -36,7 +36,7 @@ class TestLostWrite:
     def test_a_write_that_landed_is_not_sent_again(self, canned_module_vault):
         RETRY_LOG.drain()
         vault = canned_module_vault([secret('old-value', OLD_VERSION), lost_response(), secret('new-value', NEW_VERSION)], params())
-        result = SecretTask(vault).present()
+        result = SecretTask(vault, vault.params).present()
         assert (result['changed'], result['secret']['version']) == (True, NEW_VERSION)
         assert vault.methods() == [('GET', '/secrets/db/'), ('PUT', '/secrets/db'), ('GET', '/secrets/db/')]
         assert RETRY_LOG.drain() == []
@@ -45,7 +45,7 @@ class TestLostWrite:
         RETRY_LOG.drain()
         vault = canned_module_vault([secret('old-value', OLD_VERSION), lost_response(), secret('old-value', OLD_VERSION),
                                      secret('new-value', NEW_VERSION)], params())
-        result = SecretTask(vault).present()
+        result = SecretTask(vault, vault.params).present()
         assert (result['changed'], result['secret']['version']) == (True, NEW_VERSION)
         assert vault.methods() == [('GET', '/secrets/db/'), ('PUT', '/secrets/db'), ('GET', '/secrets/db/'), ('PUT', '/secrets/db')]
         assert RETRY_LOG.drain() == ["write 2 of secret 'db': the connection broke before the first landed"]
