@@ -20,7 +20,7 @@ from playbook_helpers import LocalVaultCredential, case_arguments
 TEST_CONFIG = {'deletion_delay_seconds': 0, 'recovery_delay_seconds': 0, 'certificate_creation_delay_seconds': 0,
                'soft_delete_retention_days': 7}
 
-# Identity -> (certificate permissions, secret permissions), as README's "Permissions, option by option" names them.
+# Identity -> (certificate permissions, secret permissions), as docs/docsite/rst/guide_permissions.rst names them.
 PERMISSIONS = {
     'creator': (['get', 'create'], []),
     'updater': (['get', 'update'], []),

@@ -3,7 +3,7 @@
 """On a vault with the Azure RBAC permission model, the built-in role and scope the documentation names for each use are
 enough, and a role that lacks the use's data action is refused with a message naming the action and a role granting it.
 
-A vault of its own holds one identity per use, each with exactly the role assignments of the README's RBAC column.
+A vault of its own holds one identity per use, each with exactly the role assignments of the RBAC column of docs/docsite/rst/guide_permissions.rst.
 """
 
 from azure.keyvault.certificates import CertificateClient, CertificatePolicy
@@ -22,7 +22,7 @@ SET_KEPT, SET_REMOVED = 'rbac-set-kept', 'rbac-set-removed'
 READER, SECRETS_USER, SECRETS_OFFICER = 'Key Vault Reader', 'Key Vault Secrets User', 'Key Vault Secrets Officer'
 CERTIFICATES_OFFICER, CERTIFICATE_USER = 'Key Vault Certificates Officer', 'Key Vault Certificate User'
 
-# Identity -> its role assignments (role, scope), as the README's "Azure RBAC" columns name them for each use.
+# Identity -> its role assignments (role, scope), as the "Azure RBAC" columns of guide_permissions.rst name them for each use.
 ASSIGNMENTS = {
     'secret-reader': [(SECRETS_USER, 'secrets/' + KEPT)],
     'secret-lister': [(READER, '/')],
