@@ -162,6 +162,14 @@ class CertificateCreation(object):
             return CreationOutcome(outcome, None, started_here=True, pending=False)
         return CreationOutcome(self.read_current(), outcome, started_here=True, pending=True)
 
+    def merge(self, certificates, enabled=None, tags=None):
+        """Complete the pending version with ``certificates`` (DER bytes, leaf first); the merged KeyVaultCertificate.
+
+        ``enabled`` and ``tags`` None leave the pending version's own. MergeCertificate needs the
+        certificates/create permission (kvspec certificates.json, MergeCertificate).
+        """
+        return self._call('certificates/create', self._client.merge_certificate, self._name, certificates, enabled=enabled, tags=tags)
+
     def _await_other(self, operation):
         polling = PendingCreationPolling(lambda: self._call('certificates/get', self._client.get_certificate_operation, self._name),
                                          lambda: self._call('certificates/get', self._client.get_certificate, self._name),

@@ -24,7 +24,7 @@ try:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 except ImportError:
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
@@ -33,6 +33,7 @@ else:
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
 from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
+from ansible_collections.keyvault.azure.plugins.module_utils._time import datetime_to_timestamp
 
 _PEM_BLOCK = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----', re.DOTALL)
 # The OID of a user principal name in a subject alternative name (a Microsoft "other name").
@@ -69,7 +70,12 @@ def leaf_first(private_key, certificates):
     """``certificates`` with the one that holds ``private_key``'s public key first (unchanged without a key)."""
     if private_key is None:
         return list(certificates)
-    wanted = _public_der(private_key.public_key())
+    return _holder_first(private_key.public_key(), certificates)
+
+
+def _holder_first(public_key, certificates):
+    """``certificates`` with the one that holds ``public_key`` first, or None when none does."""
+    wanted = _public_der(public_key)
     for index, certificate in enumerate(certificates):
         if _public_der(certificate.public_key()) == wanted:
             return [certificate] + certificates[:index] + certificates[index + 1:]
@@ -154,6 +160,14 @@ def _not_valid_after(certificate):
         # cryptography before 42 has only the naive UTC datetime.
         expires = certificate.not_valid_after.replace(tzinfo=datetime.timezone.utc)
     return expires
+
+
+def _not_valid_before(certificate):
+    """The start of a certificate's validity, timezone-aware (see _not_valid_after)."""
+    starts = getattr(certificate, 'not_valid_before_utc', None)
+    if starts is None:
+        starts = certificate.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    return starts
 
 
 def private_key_pem(private_key):
@@ -312,3 +326,85 @@ def split_backing_secret(value, content_type, source):
         private_key, certificates = _load_pkcs12(decoded, None, source)
     ordered = leaf_first(private_key, certificates) or list(certificates)
     return (private_key_pem(private_key) if private_key is not None else None), [certificate_pem(c) for c in ordered]
+
+
+def _certificates_of_der(der):
+    """The certificates of DER bytes: one X.509 certificate or a PKCS#7 bundle (what many CAs hand out as .p7b)."""
+    try:
+        return [x509.load_der_x509_certificate(der)]
+    except ValueError:
+        pass
+    try:
+        return list(pkcs7.load_der_pkcs7_certificates(der))
+    except (ValueError, UnsupportedAlgorithm):
+        return []
+
+
+def load_signed_certificates(data, source):
+    """The certificates (leaf and chain, in the given order) a CA signed, from ``data`` (bytes).
+
+    Takes PEM (CERTIFICATE or PKCS7 blocks), DER (a certificate or PKCS#7) or base64 of DER;
+    ``source`` names where the data came from, for error messages. A private key is refused: the
+    request's key never leaves the vault, so none belongs with the signed certificate.
+    """
+    expected = 'give the certificate (and chain) as PEM, DER or base64-encoded DER'
+    if b'-----BEGIN' in data:
+        certificates = []
+        for label, body in _PEM_BLOCK.findall(data.decode('ascii', 'replace')):
+            if label.endswith('PRIVATE KEY'):
+                raise KeyVaultInputError('%s holds a private key; the key of a pending request stays in the vault, give only the signed '
+                                         'certificate and its chain' % source)
+            try:
+                der = base64.b64decode(''.join(body.split()), validate=True)
+            except (binascii.Error, ValueError):
+                der = b''
+            found = _certificates_of_der(der) if label in ('CERTIFICATE', 'PKCS7') else []
+            if not found:
+                raise KeyVaultInputError('%s holds a %s block that is not a certificate; %s' % (source, label, expected))
+            certificates.extend(found)
+    else:
+        certificates = _certificates_of_der(data)
+        if not certificates:
+            try:
+                certificates = _certificates_of_der(base64.b64decode(b''.join(data.split()), validate=True))
+            except (binascii.Error, ValueError):
+                certificates = []
+    if not certificates:
+        raise KeyVaultInputError('%s is not a certificate; %s' % (source, expected))
+    return certificates
+
+
+def _describe_public_key(public_key):
+    """A public key in words: its type and size, and the SHA-256 fingerprint of its SubjectPublicKeyInfo."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        kind = 'EC %s' % _CURVE_NAMES.get(public_key.curve.name, public_key.curve.name)
+    elif isinstance(public_key, rsa.RSAPublicKey):
+        kind = 'RSA %d-bit' % public_key.key_size
+    else:
+        kind = type(public_key).__name__
+    return '%s key %s' % (kind, hashlib.sha256(_public_der(public_key)).hexdigest().upper())
+
+
+def chain_for_request(certificates, csr, source):
+    """``certificates`` with the one that holds the public key of ``csr`` (the DER of a pending request) first.
+
+    Fails naming both keys when none of them does: such a merge would be refused by the vault, or
+    pair the vault's key with a certificate for another key.
+    """
+    request_key = x509.load_der_x509_csr(bytes(csr)).public_key()
+    ordered = _holder_first(request_key, certificates)
+    if ordered is None:
+        raise KeyVaultInputError('%s does not match the pending request: the request is for the %s, the given certificate (%s) holds the %s' % (
+            source, _describe_public_key(request_key), certificates[0].subject.rfc4514_string(), _describe_public_key(certificates[0].public_key())))
+    return ordered
+
+
+def certificate_der(certificate):
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def describe_signed(certificate):
+    """parse_certificate with the validity, for a certificate the vault is about to hold."""
+    description = parse_certificate(certificate)
+    description.update(not_before=datetime_to_timestamp(_not_valid_before(certificate)), expires=datetime_to_timestamp(_not_valid_after(certificate)))
+    return description

@@ -34,7 +34,9 @@ description:
     new version.
   - With O(issuer=Unknown) the vault makes a key pair and a certificate signing request; the module returns the
     request in RV(operation.csr) for an external certificate authority to sign, and the version stays pending until
-    the signed certificate is merged (for example with C(az keyvault certificate pending merge)).
+    the signed certificate is merged. O(signed_certificate) or O(signed_certificate_file) merges it, after checking
+    that it holds the public key of the pending request; a repeat run finds the certificate in the current version and
+    changes nothing.
   - O(renew_before_expiry_days) and O(renew_at_percentage) make a new version when the current one is close to its
     expiry at the time the module runs; O(force) makes one on every run.
   - O(certificate) or O(certificate_file) imports a PEM bundle or a PKCS#12 file once. The module compares the SHA-1
@@ -53,8 +55,9 @@ notes:
   - "Access-policy permissions needed: certificates C(get) always (to read the certificate, its policy and a pending
     operation, and to wait for one); certificates C(create) to create a certificate or a new version (including
     renewals and O(force)); C(import) for O(certificate) and O(certificate_file); C(update) to update the policy,
-    O(enabled) or O(tags) in place; C(delete) for O(state=absent); C(purge) for O(purge=true); C(recover) for
-    O(recover=true)."
+    O(enabled) or O(tags) in place; C(create) to merge O(signed_certificate) or O(signed_certificate_file) (the
+    MergeCertificate operation needs it, not C(update)); C(delete) for O(state=absent); C(purge) for O(purge=true);
+    C(recover) for O(recover=true)."
   - "O(renew_before_expiry_days) and O(renew_at_percentage) act when the module runs. To let the vault renew a
     certificate by itself, use O(lifetime_actions) with C(action: AutoRenew)."
   - The vault offers no conditional write, so concurrent creators converge through the conflict answer only while
@@ -216,17 +219,17 @@ options:
   renew_before_expiry_days:
     description:
       - Make a new version when the current one expires within this many days.
-      - Mutually exclusive with O(certificate) and O(certificate_file).
+      - Mutually exclusive with O(certificate), O(certificate_file), O(signed_certificate) and O(signed_certificate_file).
     type: int
   renew_at_percentage:
     description:
       - Make a new version when this percentage (1-99) of the current version's lifetime has passed.
-      - Mutually exclusive with O(certificate) and O(certificate_file).
+      - Mutually exclusive with O(certificate), O(certificate_file), O(signed_certificate) and O(signed_certificate_file).
     type: int
   force:
     description:
       - Make a new version on every run, even when nothing differs. The module is then not idempotent.
-      - Mutually exclusive with O(certificate) and O(certificate_file).
+      - Mutually exclusive with O(certificate), O(certificate_file), O(signed_certificate) and O(signed_certificate_file).
     type: bool
     default: false
   certificate:
@@ -249,6 +252,30 @@ options:
     description:
       - Password of an encrypted private key in O(certificate) or O(certificate_file), or of the PKCS#12 file.
     type: str
+  signed_certificate:
+    description:
+      - The certificate an external certificate authority signed for the pending request of an O(issuer=Unknown)
+        certificate (RV(operation.csr)), with its chain if the authority gave one. The module merges it into the pending
+        version, which completes that version.
+      - As PEM (CERTIFICATE blocks, or a PKCS7 block), or as base64-encoded DER (one certificate, or a PKCS#7 bundle
+        such as a C(.p7b) file). A private key is refused; the request's key never leaves the vault. The value is kept
+        out of the output like a secret, in case a private key comes along by mistake.
+      - Before the merge the module checks that one of the given certificates holds the public key of the pending
+        request, and fails naming both keys when none does.
+      - When no request is pending, the current version must already hold this certificate; the task then changes
+        nothing (or only what the other options state). Otherwise the task fails before any write.
+      - O(enabled) and O(tags) are set with the merge. The policy options are compared with the merged version as with
+        any other version.
+      - Mutually exclusive with O(signed_certificate_file), O(certificate), O(certificate_file), O(force),
+        O(renew_before_expiry_days) and O(renew_at_percentage).
+    type: str
+  signed_certificate_file:
+    description:
+      - Path, on the managed host, of the signed certificate and its chain, as PEM, DER or base64 text. See
+        O(signed_certificate).
+      - Mutually exclusive with O(signed_certificate), O(certificate), O(certificate_file), O(force),
+        O(renew_before_expiry_days) and O(renew_at_percentage).
+    type: path
   wait:
     description:
       - Wait until a creation operation completes. With V(false) the module returns as soon as the operation is
@@ -320,6 +347,14 @@ EXAMPLES = r"""
     dest: /tmp/partner-tls.csr
     mode: "0644"
   when: request.operation is not none
+
+- name: Complete it with the certificate the authority signed (a repeat run changes nothing)
+  keyvault.azure.certificate:
+    vault_url: https://myvault.vault.azure.net
+    name: partner-tls
+    subject: CN=partner.example.com
+    issuer: Unknown
+    signed_certificate_file: /tmp/partner-tls.crt
 
 - name: Import a PKCS#12 file once (idempotent by thumbprint)
   keyvault.azure.certificate:
@@ -471,7 +506,8 @@ reasons:
 operation:
   description:
     - The creation operation, when one is still pending after the task (O(wait=false), an V(Unknown) issuer, check
-      mode), or when the task waited for one that another run or host had started.
+      mode), when the task waited for one that another run or host had started, or when it completed one with
+      O(signed_certificate) or O(signed_certificate_file) (then V(completed); in check mode as it is before the merge).
   returned: when a creation operation was involved, else V(null)
   type: dict
   contains:
@@ -526,12 +562,17 @@ except ImportError:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.keyvault.azure.plugins.module_utils._cert_creation import CertificateCreation
+from ansible_collections.keyvault.azure.plugins.module_utils._cert_creation import CertificateCreation, is_unknown_issuer
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_material import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     build_import_payload,
+    certificate_der,
+    chain_for_request,
+    describe_signed,
     load_material,
+    load_signed_certificates,
+    thumbprint,
 )
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_policy import (
     DESCRIBED_BY_IMPORT,
@@ -549,6 +590,7 @@ from ansible_collections.keyvault.azure.plugins.module_utils._cert_state import 
     diff_view,
     operation_to_result,
     plan_present,
+    properties_after,
     renewal_reason,
     state_after,
     state_from_certificate,
@@ -604,29 +646,42 @@ class CertificateTask(object):
         if params['certificate'] is not None:
             return load_material(params['certificate'].encode('utf-8'), params['password'], 'certificate')
         source = 'certificate_file %s' % params['certificate_file']
-        try:
-            with open(params['certificate_file'], 'rb') as material_file:
-                data = material_file.read()
-        except (IOError, OSError) as error:
-            raise KeyVaultInputError('%s cannot be read: %s' % (source, error.strerror or error))
-        return load_material(data, params['password'], source)
+        return load_material(read_file(params['certificate_file'], source), params['password'], source)
+
+    def signed_input(self):
+        """(the certificates of signed_certificate / signed_certificate_file, the option's name for messages), or (None, None)."""
+        params = self.params
+        if params['signed_certificate'] is not None:
+            return load_signed_certificates(params['signed_certificate'].encode('utf-8'), 'signed_certificate'), 'signed_certificate'
+        if params['signed_certificate_file'] is None:
+            return None, None
+        source = 'signed_certificate_file %s' % params['signed_certificate_file']
+        return load_signed_certificates(read_file(params['signed_certificate_file'], source), source), source
 
     # state: present
 
     def present(self):
         policy, properties = self.desired()
         material = self.material(policy)
+        signed, signed_source = self.signed_input()
         certificate, recovered = self.current_or_recovered()
+        current = state_or_none(certificate)
         awaited = None
+        merged_from = None
         if certificate is not None and not certificate.cer:
             outcome = self.creation.follow_pending(certificate)
-            if outcome is not None and outcome.pending:
+            if outcome is not None and outcome.pending and signed is not None:
+                merged_from = current
+                current, awaited = self.merge(signed, signed_source, properties, current, outcome.operation)
+            elif outcome is not None and outcome.pending:
                 return pending_result(recovered, outcome)
-            if outcome is not None:
-                certificate, awaited = outcome.certificate, outcome.operation
+            elif outcome is not None:
+                current, awaited = state_or_none(outcome.certificate), outcome.operation
+        if signed is not None and merged_from is None:
+            self.check_holds_signed(signed, signed_source, current)
         # At most twice: a second pass compares what another run's creation made, which this run waited for.
         for may_await_other in (True, False):
-            result, new_version = self.converge(policy, properties, material, certificate, recovered)
+            result, new_version = self.converge(policy, properties, material, current, recovered, merged_from)
             if new_version is None:
                 break
             outcome = self.creation.create(self.sdk_policy(new_version['policy']), new_version['enabled'], new_version['tags'], may_await_other)
@@ -635,7 +690,7 @@ class CertificateTask(object):
             if outcome.started_here:
                 result['certificate'] = to_result(state_from_certificate(outcome.certificate))
                 break
-            certificate, awaited = outcome.certificate, outcome.operation
+            current, awaited = state_or_none(outcome.certificate), outcome.operation
         if awaited is not None and result['operation'] is None:
             result['operation'] = operation_to_result(awaited, started_here=False)
         return result
@@ -650,14 +705,15 @@ class CertificateTask(object):
             return None, False
         return (deleted if self.vault.check_mode else self.creation.read_current()), True
 
-    def converge(self, policy, properties, material, certificate, recovered):
-        """The result of bringing ``certificate`` in line, and the version still to create (or None).
+    def converge(self, policy, properties, material, current, recovered, merged_from=None):
+        """The result of bringing ``current`` (a CertificateState or None) in line, and the version still to create (or None).
 
         Updates and imports are carried out here; a version to create is returned as the policy to
         send (the stated fields over the current policy) and the enabled/tags it gets.
+        ``merged_from`` is the pending version this run completed with a signed certificate (its
+        state before the merge), which the diff shows as before.
         """
         params = self.params
-        current = state_from_certificate(certificate) if certificate is not None else None
         import_payload = None
         import_thumbprint = None
         if material is not None:
@@ -677,9 +733,11 @@ class CertificateTask(object):
         if plan.action in ('create', 'new_version') or (plan.action == 'update' and plan.policy_fields):
             # Only now is the validity known that a task leaving validity_in_months out gets (the current or the default one).
             check_lifetime_fits_validity(after.policy)
-        diff = {'before': diff_view(None, lifecycle='deleted') if recovered else diff_view(current),
+        diff = {'before': diff_view(None, lifecycle='deleted') if recovered else diff_view(merged_from if merged_from is not None else current),
                 'after': diff_view(after, new_version=plan.action in ('create', 'new_version', 'import'))}
-        result = dict(changed=recovered or plan.action != 'none', diff=diff, certificate=to_result(after), operation=None, reasons=plan.reasons)
+        reasons = (['the signed certificate completes the pending request'] if merged_from is not None else []) + plan.reasons
+        result = dict(changed=recovered or merged_from is not None or plan.action != 'none', diff=diff, certificate=to_result(after),
+                      operation=None, reasons=reasons)
         if plan.action in ('create', 'new_version') and not params['wait']:
             result['certificate']['pending'] = True
         if self.vault.check_mode or plan.action == 'none':
@@ -693,6 +751,39 @@ class CertificateTask(object):
         # With the stated fields over the current policy; the service fills in the rest for a new certificate.
         sent_policy = merged_policy(policy, current.policy or empty_policy()) if current is not None else policy
         return result, {'policy': sent_policy, 'enabled': after.enabled, 'tags': after.tags}
+
+    # completing a pending request
+
+    def merge(self, signed, source, properties, pending, operation):
+        """(the version once ``signed`` completes ``pending``, the operation): predicted in check mode.
+
+        The certificate must hold the public key of the pending request, checked here rather than
+        left to the vault, so that a wrong certificate fails naming both keys before any write.
+        """
+        if not is_unknown_issuer(operation.issuer_name):
+            raise KeyVaultInputError('%s cannot complete the pending creation of %s in %s: it goes to issuer %s, which issues the certificate '
+                                     'itself; only a request for issuer Unknown takes a signed certificate' % (
+                                         source, self.label, self.where, operation.issuer_name))
+        chain = chain_for_request(signed, operation.csr, '%s for %s' % (source, self.label))
+        if self.vault.check_mode:
+            described = describe_signed(chain[0])
+            predicted = dict((field, described[field]) for field in ('thumbprint', 'x5t', 'subject', 'sans', 'not_before', 'expires'))
+            return pending.replace(issued=True, **dict(predicted, **properties_after(properties, pending))), operation
+        merged = self.creation.merge([certificate_der(certificate) for certificate in chain], enabled=properties['enabled'], tags=properties['tags'])
+        return state_from_certificate(merged), self.creation.read_operation()
+
+    def check_holds_signed(self, signed, source, current):
+        """With no request pending, the signed certificate must be the one the current version already holds."""
+        if current is not None and current.issued and current.thumbprint in [thumbprint(certificate_der(c)) for c in signed]:
+            return
+        if current is None:
+            found = 'the certificate does not exist'
+        elif current.issued:
+            found = 'the current version holds another certificate (thumbprint %s)' % current.thumbprint
+        else:
+            found = 'the current version was never issued'
+        raise KeyVaultInputError('%s does not match %s in %s: no request is pending to merge it into and %s; create the request with '
+                                 'issuer: Unknown first' % (source, self.label, self.where, found))
 
     # writing
 
@@ -729,9 +820,13 @@ class CertificateTask(object):
         return absent_result(changed, before, after)
 
 
+def state_or_none(certificate):
+    return state_from_certificate(certificate) if certificate is not None else None
+
+
 def pending_result(changed, outcome):
     """The result while a creation is pending (or found pending): the certificate as it is and the operation."""
-    state = state_from_certificate(outcome.certificate) if outcome.certificate is not None else None
+    state = state_or_none(outcome.certificate)
     view = diff_view(state)
     return dict(changed=changed, certificate=to_result(state), operation=operation_to_result(outcome.operation, started_here=outcome.started_here),
                 diff={'before': view, 'after': view}, reasons=[])
@@ -740,6 +835,15 @@ def pending_result(changed, outcome):
 def absent_result(changed, before, after):
     return dict(changed=changed, certificate={}, operation=None, reasons=[],
                 diff={'before': diff_view(None, lifecycle=before), 'after': diff_view(None, lifecycle=after)})
+
+
+def read_file(path, source):
+    """The bytes of a file on the managed host that an option names; ``source`` names the option in messages."""
+    try:
+        with open(path, 'rb') as material_file:
+            return material_file.read()
+    except (IOError, OSError) as error:
+        raise KeyVaultInputError('%s cannot be read: %s' % (source, error.strerror or error))
 
 
 def check_options(params):
@@ -760,8 +864,10 @@ def run(vault):
 
 
 def main():
-    exclusive_with_import = [(source, option) for source in ('certificate', 'certificate_file')
-                             for option in ('force', 'renew_before_expiry_days', 'renew_at_percentage')]
+    exclusive_with_renewal = [(source, option) for source in ('certificate', 'certificate_file', 'signed_certificate', 'signed_certificate_file')
+                              for option in ('force', 'renew_before_expiry_days', 'renew_at_percentage')]
+    exclusive_with_merge = [(signed, source) for signed in ('signed_certificate', 'signed_certificate_file')
+                            for source in ('certificate', 'certificate_file')]
     vault = KeyVaultModule(
         argument_spec=dict(
             name=dict(type='str', required=True),
@@ -799,12 +905,16 @@ def main():
             certificate=dict(type='str', no_log=True, aliases=['cert_data']),
             certificate_file=dict(type='path'),
             password=dict(type='str', no_log=True),
+            # Not a secret, but a bundle pasted with its private key by mistake must stay out of the output too.
+            signed_certificate=dict(type='str', no_log=True),
+            signed_certificate_file=dict(type='path'),
             wait=dict(type='bool', default=True),
             wait_timeout=dict(type='int', default=300),
             recover=dict(type='bool', default=False),
             purge=dict(type='bool', default=False),
         ),
-        mutually_exclusive=[('certificate', 'certificate_file')] + exclusive_with_import,
+        mutually_exclusive=[('certificate', 'certificate_file'), ('signed_certificate', 'signed_certificate_file')] + exclusive_with_renewal +
+        exclusive_with_merge,
         supports_check_mode=True,
     )
     vault.run(run)

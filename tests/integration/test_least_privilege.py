@@ -12,7 +12,7 @@ from playbook_helpers import unique_name
 # The session vault's short delays (tests/conftest.py), so the delete poller does not wait.
 TEST_CONFIG = {'deletion_delay_seconds': 0, 'recovery_delay_seconds': 0, 'soft_delete_retention_days': 7}
 
-# Use -> the secret permissions the README's least-privilege table names for it.
+# Use -> the secret permissions the least-privilege table of docs/docsite/rst/guide_permissions.rst names for it.
 PERMISSIONS = {
     'reader': ['get'],
     'lister': ['list'],

@@ -10,16 +10,17 @@ refusals run at once, one host each, each with an identity that lacks one permis
 
 import types
 
+from azure.keyvault.certificates import CertificateClient, CertificatePolicy
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from certificate_material import issue
-from playbook_helpers import case_arguments
+from certificate_material import issue, make_ca, sign_request
+from playbook_helpers import LocalVaultCredential, case_arguments
 
 # The session vault's short delays (tests/conftest.py), so that creating and deleting do not wait.
 TEST_CONFIG = {'deletion_delay_seconds': 0, 'recovery_delay_seconds': 0, 'certificate_creation_delay_seconds': 0,
                'soft_delete_retention_days': 7}
 
-# Identity -> (certificate permissions, secret permissions), as README's "Permissions, option by option" names them.
+# Identity -> (certificate permissions, secret permissions), as docs/docsite/rst/guide_permissions.rst names them.
 PERMISSIONS = {
     'creator': (['get', 'create'], []),
     'updater': (['get', 'update'], []),
@@ -31,11 +32,14 @@ PERMISSIONS = {
     'deleter': (['get', 'delete'], []),
     'recoverer': (['get', 'recover'], []),
     'purger': (['get', 'delete', 'purge'], []),
+    'merger': (['get', 'create'], []),
     # One fewer than the creator: the module reads before it writes.
     'creator-without-get': (['create'], []),
 }
 
 KEPT, REMOVED, NEVER = 'kept-tls', 'removed-tls', 'never-made-tls'
+# Pending Unknown-issuer certificates, their signed certificates in the extra variables of the same names.
+MERGED, NOT_MERGED = 'merged-tls', 'not-merged-tls'
 BUNDLE = issue('imported.example.test', key=ec.generate_private_key(ec.SECP256R1()))
 
 # Host -> (module, identity, arguments, the permission the refusal names): each identity has one permission fewer
@@ -49,6 +53,9 @@ REFUSALS = {
     'list-without-list': ('keyvault.azure.certificate_info', 'reader', dict(tags={'app': 'cert'}), 'certificates/list'),
     'key-without-secrets-get': ('keyvault.azure.certificate_info', 'reader', dict(name=KEPT, include_private_key=True), 'secrets/get'),
     'read-without-get': ('keyvault.azure.certificate_info', 'secret-reader', dict(name=KEPT, include_pem=True), 'certificates/get'),
+    # MergeCertificate needs create, not update (kvspec certificates.json).
+    'merge-with-update': ('keyvault.azure.certificate', 'updater', dict(name=NOT_MERGED, signed_certificate='{{ signed_not_merged }}'),
+                          'certificates/create'),
 }
 # Refusals that need the removed certificate in its deleted state, or a lookup: in the sequence on localhost.
 SEQUENCE_REFUSALS = {
@@ -59,7 +66,10 @@ SEQUENCE_REFUSALS = {
 
 # Write operation -> HTTP statuses the vault answered it with in the run.
 WRITE_STATUSES = {
-    'CreateCertificate': {'202': 2, '403': 1},
+    # Two of the creations are the operator's pending requests for MERGED and NOT_MERGED; the first of them meets the SDK's
+    # authentication challenge (401) before it is sent with a token.
+    'CreateCertificate': {'202': 4, '401': 1, '403': 1},
+    'MergeCertificate': {'201': 1, '403': 1},
     'ImportCertificate': {'200': 1, '403': 1},
     'UpdateCertificatePolicy': {'200': 1},
     'UpdateCertificate': {'200': 1, '403': 1},
@@ -74,6 +84,13 @@ def run_least_privilege(playbook, localvault_factory):
         {'name': name, 'system_assigned': False, 'permissions': {'certificates': certificates, 'secrets': secrets}}
         for name, (certificates, secrets) in PERMISSIONS.items()]))
     ids = dict((name, privilege_vault.identities[name]['client_id']) for name in PERMISSIONS)
+    operator = CertificateClient(privilege_vault.vault_url, LocalVaultCredential(privilege_vault, 'operator'), verify_challenge_resource=False,
+                                 connection_verify=privilege_vault.ca_bundle)
+    ca = make_ca()
+    signed = {}
+    for name in (MERGED, NOT_MERGED):
+        request = operator.begin_create_certificate(name, CertificatePolicy(issuer_name='Unknown', subject='CN=%s.example.test' % name)).result()
+        signed['signed_' + name.replace('-tls', '').replace('-', '_')] = sign_request(request.csr, ca).certificate_pem()
 
     def certificate(identity, **arguments):
         return {'keyvault.azure.certificate': dict(arguments, client_id=ids[identity])}
@@ -108,6 +125,7 @@ def run_least_privilege(playbook, localvault_factory):
          'ansible.builtin.set_fact': {'key': lookup('reader', KEPT, 'private_key')}},
         dict(certificate('recoverer', name=REMOVED, recover=True), name='recoverer recovers'),
         dict(certificate('purger', name=REMOVED, state='absent', purge=True), name='purger deletes and purges'),
+        dict(certificate('merger', name=MERGED, signed_certificate='{{ signed_merged }}'), name='merger merges'),
     ]
     hosts = dict((host, {'case': dict(arguments, client_id=ids[identity]), 'module': module})
                  for host, (module, identity, arguments, _permission) in REFUSALS.items())
@@ -117,7 +135,7 @@ def run_least_privilege(playbook, localvault_factory):
         refusals.append({'name': module, module: arguments, 'when': 'module == %r' % module, 'ignore_errors': True})
     plays = [{'hosts': 'localhost', 'gather_facts': False, 'tasks': uses},
              {'hosts': 'cases', 'gather_facts': False, 'tasks': refusals}]
-    run = playbook(plays, identity=None, env=privilege_vault.env, cases=hosts)
+    run = playbook(plays, identity=None, env=privilege_vault.env, cases=hosts, extra_vars=signed)
     return types.SimpleNamespace(run=run, vault=privilege_vault, ids=ids)
 
 
@@ -144,7 +162,8 @@ def test_the_documented_permissions_suffice_and_one_fewer_is_refused(playbook, l
     assert len(run['lister lists versions']['certificates']) == 2
     assert run['secret reader looks up everything']['ansible_facts']['parts']['private_key'].startswith('-----BEGIN PRIVATE KEY-----')
     assert [item['name'] for item in run['lister lists deleted']['certificates']] == [REMOVED]
-    assert run.changed('deleter deletes', 'recoverer recovers', 'purger deletes and purges') == [True] * 3
+    assert run.changed('deleter deletes', 'recoverer recovers', 'purger deletes and purges', 'merger merges') == [True] * 4
+    assert run['merger merges']['certificate']['pending'] is False
     # Each write went through once, and each refused one reached the vault once and was refused there.
     statuses = least_privilege.vault.counters()['statuses']
     assert dict((operation, statuses.get(operation)) for operation in WRITE_STATUSES) == WRITE_STATUSES

@@ -3,23 +3,26 @@
 """On a vault with the Azure RBAC permission model, the built-in role and scope the documentation names for each use are
 enough, and a role that lacks the use's data action is refused with a message naming the action and a role granting it.
 
-A vault of its own holds one identity per use, each with exactly the role assignments of the README's RBAC column.
+A vault of its own holds one identity per use, each with exactly the role assignments of the RBAC column of docs/docsite/rst/guide_permissions.rst.
 """
 
+from azure.keyvault.certificates import CertificateClient, CertificatePolicy
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from certificate_material import issue
+from certificate_material import issue, make_ca, sign_request
+from playbook_helpers import LocalVaultCredential
 
 TEST_CONFIG = {'deletion_delay_seconds': 0, 'recovery_delay_seconds': 0, 'certificate_creation_delay_seconds': 0,
                'soft_delete_retention_days': 7, 'permission_model': 'rbac'}
 
 KEPT, REMOVED = 'rbac-kept', 'rbac-removed'
 KEPT_TLS, REMOVED_TLS = 'rbac-kept-tls', 'rbac-removed-tls'
+MERGED_TLS = 'rbac-merged-tls'
 SET_KEPT, SET_REMOVED = 'rbac-set-kept', 'rbac-set-removed'
 READER, SECRETS_USER, SECRETS_OFFICER = 'Key Vault Reader', 'Key Vault Secrets User', 'Key Vault Secrets Officer'
 CERTIFICATES_OFFICER, CERTIFICATE_USER = 'Key Vault Certificates Officer', 'Key Vault Certificate User'
 
-# Identity -> its role assignments (role, scope), as the README's "Azure RBAC" columns name them for each use.
+# Identity -> its role assignments (role, scope), as the "Azure RBAC" columns of guide_permissions.rst name them for each use.
 ASSIGNMENTS = {
     'secret-reader': [(SECRETS_USER, 'secrets/' + KEPT)],
     'secret-lister': [(READER, '/')],
@@ -29,6 +32,7 @@ ASSIGNMENTS = {
     'secret-purger': [(SECRETS_OFFICER, 'secrets/' + REMOVED)],
     'certificate-creator': [(CERTIFICATES_OFFICER, 'certificates/' + KEPT_TLS)],
     'certificate-importer': [(CERTIFICATES_OFFICER, 'certificates/' + REMOVED_TLS)],
+    'certificate-merger': [(CERTIFICATES_OFFICER, 'certificates/' + MERGED_TLS)],
     'certificate-reader': [(READER, 'certificates/' + KEPT_TLS)],
     'certificate-lister': [(READER, '/')],
     'key-reader': [(CERTIFICATE_USER, 'certificates/' + KEPT_TLS), (SECRETS_USER, 'secrets/' + KEPT_TLS)],
@@ -62,8 +66,14 @@ REFUSALS = {
 def run_least_privilege(playbook, localvault_factory):
     identities = [{'name': name} for name in ASSIGNMENTS]
     assignments = [{'identity': name, 'role': role, 'scope': scope} for name, roles in ASSIGNMENTS.items() for role, scope in roles]
+    # The operator makes the pending request that certificate-merger completes.
+    assignments.append({'identity': 'operator', 'role': CERTIFICATES_OFFICER, 'scope': 'certificates/' + MERGED_TLS})
     rbac_vault = localvault_factory(config=dict(TEST_CONFIG, identities=identities, role_assignments=assignments))
     ids = dict((name, rbac_vault.identities[name]['client_id']) for name in ASSIGNMENTS)
+    operator = CertificateClient(rbac_vault.vault_url, LocalVaultCredential(rbac_vault, 'operator'), verify_challenge_resource=False,
+                                 connection_verify=rbac_vault.ca_bundle)
+    request = operator.begin_create_certificate(MERGED_TLS, CertificatePolicy(issuer_name='Unknown', subject='CN=merged.example.test')).result()
+    signed = sign_request(request.csr, make_ca()).certificate_pem()
 
     def task(title, module, identity, **arguments):
         return {'name': title, 'keyvault.azure.' + module: dict(arguments, client_id=ids[identity])}
@@ -116,11 +126,12 @@ def run_least_privilege(playbook, localvault_factory):
         {'name': 'secret reader of the certificate looks up everything', 'ansible.builtin.set_fact': {
             'parts': lookup('certificate', 'certificate-secret-reader', KEPT_TLS, part='all')}},
         task('certificate importer deletes and purges', 'certificate', 'certificate-importer', name=REMOVED_TLS, state='absent', purge=True),
+        task('certificate merger merges', 'certificate', 'certificate-merger', name=MERGED_TLS, signed_certificate='{{ signed }}'),
         refused('certificate reader cannot create', 'certificate', name=KEPT_TLS, force=True),
         refused('certificate reader cannot read the key', 'certificate_info', name=KEPT_TLS, include_private_key=True),
         refused('certificate creator cannot list', 'certificate_info', tags={'app': 'rbac'}),
     ]
-    return rbac_vault, ids, playbook(tasks, identity=None, env=rbac_vault.env)
+    return rbac_vault, ids, playbook(tasks, identity=None, env=rbac_vault.env, extra_vars={'signed': signed})
 
 
 def test_the_documented_roles_suffice_and_a_role_without_the_action_is_refused_naming_it(playbook, localvault_factory):
@@ -139,13 +150,14 @@ def test_the_documented_roles_suffice_and_a_role_without_the_action_is_refused_n
     assert [item['name'] for item in run['certificate lister lists']['certificates']] == [KEPT_TLS]
     assert run['key reader reads the key']['censored'] and not run['key reader got the key']['failed']
     assert run['secret reader of the certificate looks up everything']['ansible_facts']['parts']['private_key'].startswith('-----BEGIN PRIVATE KEY-----')
-    assert run.changed('certificate importer deletes and purges') == [True]
+    assert run.changed('certificate importer deletes and purges', 'certificate merger merges') == [True, True]
     assert run.changed('set writer converges a set', 'set exclusive writer removes the unlisted') == [True] * 2
     assert run['set reader reads names']['censored'] and not run['set reader got the values']['failed']
     assert [(item['name'], item['changed']) for item in run['set exclusive writer removes the unlisted']['results']] == [
         (SET_KEPT, False), (SET_REMOVED, True)]
     statuses = rbac_vault.counters()['statuses']
     assert statuses['PurgeDeletedSecret'] == {'204': 1} and statuses['PurgeDeletedCertificate'] == {'204': 1}
+    assert statuses['MergeCertificate'] == {'201': 1}
 
     for name, (identity, data_action, role, where) in REFUSALS.items():
         result = run[name]

@@ -1,6 +1,6 @@
 # Copyright: Contributors to the keyvault.azure collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``make vault`` and its env.sh, as the README's "Pointing your own playbooks at it" uses them: a shell
+"""``make vault`` and its env.sh, as the README quickstart uses them: a shell
 with nothing but the system PATH sources env.sh and runs ansible-doc and ansible-playbook, with a module
 reached through the action group and a lookup, against the vault ``make vault`` started."""
 

@@ -7,14 +7,18 @@ own; the hosts run each step together, with the vault's request counters read be
 The tests then read what the vault holds with the SDK.
 """
 
+import base64
+import hashlib
 import types
 
 import pytest
 from azure.keyvault.certificates import CertificatePolicy
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from certificate_material import days_from_now, issue, make_ca
+from certificate_material import days_from_now, der_of, issue, make_ca, sign_request
 from playbook_helpers import assert_four_steps, case_arguments, counters_task, four_step_play, requests_between, unique_name, writes_between
 
 PEM_PASSWORD = 'pem-key-password-d41c9a'
@@ -376,3 +380,105 @@ def test_no_password_or_key_in_verbose_diff_output(bad_input_and_force):
                  material['bundle'].key_pem().splitlines()[1], material['imported'].pkcs12_base64(PFX_PASSWORD)[:40]):
         assert text not in run.output
         assert text not in recorded
+
+
+def pending_request(certificate_vault, name, subject, **policy):
+    """Start an Unknown-issuer creation of ``name`` (pending until a merge) and return its signing request (DER)."""
+    return certificate_vault.begin_create_certificate(name, CertificatePolicy(issuer_name='Unknown', subject=subject, **policy)).result().csr
+
+
+@pytest.fixture(scope='module')
+def merge_cases(playbook, localvault, certificate_vault, tmp_path_factory):
+    """Pending Unknown-issuer certificates completed with the signed certificate in each form, in four steps (with --diff); then
+    signed certificates the module must refuse after reading, before any write."""
+    names = dict((case, unique_name('c-' + case)) for case in ('pem', 'der-file', 'base64', 'mismatch', 'not-current', 'missing'))
+    ca = make_ca()
+    signed = {}
+    for case, content_type in (('pem', 'application/x-pem-file'), ('der-file', None), ('base64', None)):
+        signed[case] = sign_request(pending_request(certificate_vault, names[case], 'CN=%s.example.test' % case, content_type=content_type), ca)
+    der_file = tmp_path_factory.mktemp('signed') / 'signed.der'
+    der_file.write_bytes(der_of(signed['der-file'].certificate))
+    cases = {
+        'pem': dict(name=names['pem'], subject='CN=pem.example.test', issuer='Unknown', tags={'ca': 'own'},
+                    signed_certificate=signed['pem'].certificate_pem() + signed['pem'].chain_pem()),
+        'der-file': dict(name=names['der-file'], signed_certificate_file=str(der_file)),
+        'base64': dict(name=names['base64'], signed_certificate=base64.b64encode(der_of(signed['base64'].certificate)).decode('ascii')),
+    }
+    four_steps, hosts = four_step_play('keyvault.azure.certificate', cases, localvault)
+    run = playbook([four_steps], cases=hosts, diff=True)
+    assert run.rc == 0, run.output[-5000:]
+
+    pending_request(certificate_vault, names['mismatch'], 'CN=mismatch.example.test')
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    other_request = (x509.CertificateSigningRequestBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'other')]))
+                     .sign(other_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+    self_signed(certificate_vault, names['not-current'], 'CN=not-current.example.test')
+    refused = {
+        'mismatch': dict(name=names['mismatch'], signed_certificate=sign_request(other_request, ca).certificate_pem()),
+        'not-current': dict(name=names['not-current'], signed_certificate=signed['pem'].certificate_pem()),
+        'missing': dict(name=names['missing'], signed_certificate=signed['pem'].certificate_pem()),
+    }
+    refusals = playbook([{'hosts': 'cases', 'gather_facts': False, 'tasks': [
+        counters_task('before', localvault),
+        {'name': 'refused', 'keyvault.azure.certificate': case_arguments(refused), 'ignore_errors': True},
+        counters_task('after', localvault),
+    ]}], cases=dict((host, {'case': case}) for host, case in refused.items()))
+    assert refusals.rc == 0, refusals.output[-3000:]
+    return types.SimpleNamespace(run=run, refusals=refusals, names=names, cases=cases, signed=signed, ca=ca, other_key=other_key)
+
+
+def test_merge_completes_the_pending_version_once(merge_cases, certificate_vault):
+    assert_four_steps(merge_cases.run, merge_cases.cases, {'MergeCertificate': 3})
+    for case in ('pem', 'der-file', 'base64'):
+        name = merge_cases.names[case]
+        certificate = certificate_vault.get_certificate(name)
+        assert bytes(certificate.properties.x509_thumbprint).hex().upper() == merge_cases.signed[case].thumbprint, case
+        assert len(versions_of(certificate_vault, name)) == 1
+        assert certificate_vault.get_certificate_operation(name).status == 'completed'
+    assert certificate_vault.get_certificate(merge_cases.names['pem']).properties.tags == {'ca': 'own'}
+
+
+def test_the_chain_goes_into_the_backing_secret(merge_cases, vault):
+    secret = vault.get_secret(merge_cases.names['pem']).value
+    assert merge_cases.signed['pem'].certificate_pem() in secret and merge_cases.ca.certificate_pem() in secret
+    assert '-----BEGIN PRIVATE KEY-----' in secret
+
+
+def test_check_mode_and_diff_predict_the_merge(merge_cases):
+    run = merge_cases.run
+    for case in ('pem', 'der-file', 'base64'):
+        predicted, applied = run.result('cases step 1', case), run.result('cases step 2', case)
+        thumbprint = merge_cases.signed[case].thumbprint
+        assert (predicted['certificate']['thumbprint'], predicted['certificate']['pending']) == (thumbprint, False), case
+        assert predicted['certificate']['subject'] == applied['certificate']['subject'] == 'CN=%s.example.test' % case
+        assert predicted['certificate']['expires'] == applied['certificate']['expires']
+        for result in (predicted, applied):
+            assert result['reasons'] == ['the signed certificate completes the pending request']
+            diff = result['diff']
+            assert (diff['before']['thumbprint'], diff['after']['thumbprint']) == (None, thumbprint)
+            assert diff['before']['version'] == diff['after']['version'] == applied['certificate']['version']
+        assert predicted['operation']['status'] == 'inProgress' and applied['operation']['status'] == 'completed'
+    assert run.result('cases step 1', 'pem')['diff']['after']['tags'] == {'ca': 'own'}
+
+
+def key_fingerprint(public_key):
+    return hashlib.sha256(public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest().upper()
+
+
+def test_a_wrong_certificate_is_refused_before_any_write(merge_cases, localvault, certificate_vault):
+    refusals, names = merge_cases.refusals, merge_cases.names
+    messages = dict((host, refusals.result('refused', host).get('msg')) for host in ('mismatch', 'not-current', 'missing'))
+    vault_url = localvault.vault_url.rstrip('/')
+    pending = certificate_vault.get_certificate_operation(names['mismatch'])
+    assert pending.status == 'inProgress'
+    request_key = key_fingerprint(x509.load_der_x509_csr(bytes(pending.csr)).public_key())
+    assert messages['mismatch'].startswith("signed_certificate for certificate '%s' does not match the pending request: the request is for "
+                                           "the RSA 2048-bit key %s, the given certificate (CN=other) holds the EC P-256 key %s" % (
+                                               names['mismatch'], request_key, key_fingerprint(merge_cases.other_key.public_key()))), messages['mismatch']
+    assert messages['not-current'].startswith("signed_certificate does not match certificate '%s' in vault %s: no request is pending to "
+                                              "merge it into and the current version holds another certificate (thumbprint " % (
+                                                  names['not-current'], vault_url)), messages['not-current']
+    assert all(refusals.result('refused', host)['failed'] for host in messages)
+    assert messages['missing'] == ("signed_certificate does not match certificate '%s' in vault %s: no request is pending to merge it into "
+                                   "and the certificate does not exist; create the request with issuer: Unknown first" % (names['missing'], vault_url))
+    assert writes_between(refusals.counters('before'), refusals.counters('after')) == {}

@@ -6,9 +6,10 @@ import os
 import stat
 
 from azure.core.exceptions import ResourceNotFoundError
+from cryptography import x509
 import pytest
 
-from playbook_helpers import REPO_ROOT, requests_between, writes_between
+from playbook_helpers import REPO_ROOT, requests_between, unique_name, writes_between
 
 PLAYBOOKS = os.path.join(REPO_ROOT, 'playbooks')
 SEED_PASSWORD = 'keyvault-azure-example'
@@ -73,3 +74,37 @@ def test_seed_a_vault_then_give_a_vm_app_its_secrets(playbook, localvault, vault
     for run in (first, again, configured, configured_again):
         for value in SEEDED.values():
             assert value not in run.output
+
+
+def test_external_ca_signs_the_request_and_merges_it(playbook, localvault, certificate_vault, vault, tmp_path):
+    name = unique_name('external-ca')
+    ca_dir = tmp_path / 'ca'
+    arguments = dict(extra_vars={'external_ca_certificate_name': name, 'external_ca_dir': str(ca_dir),
+                                 'external_ca_dns_names': ['partner.example.test', 'www.partner.example.test']})
+    path = os.path.join(PLAYBOOKS, 'external_ca.yml')
+    before = localvault.counters()
+    checked = playbook(path, check=True, **arguments)
+    assert checked.rc == 0, checked.output
+    assert writes_between(before, localvault.counters()) == {} and not ca_dir.exists()
+
+    first = playbook(path, **arguments)
+    assert first.rc == 0, first.output
+    assert first.changed('1. Ask the vault for a key pair and a signing request (ok once the certificate is issued)',
+                         '2. Sign the request with the CA', '3. Merge the signed certificate and its chain into the pending version') == [True] * 3
+    certificate = x509.load_der_x509_certificate(bytes(certificate_vault.get_certificate(name).cer))
+    ca = x509.load_pem_x509_certificate((ca_dir / 'ca.crt').read_bytes())
+    assert certificate.issuer == ca.subject and certificate.subject.rfc4514_string() == 'CN=partner.example.test'
+    certificate.verify_directly_issued_by(ca)
+    assert certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName) == [
+        'partner.example.test', 'www.partner.example.test']
+    # The backing secret holds the vault's key with the certificate and the CA's certificate; the CA key stays in its folder.
+    assert (ca_dir / 'ca.crt').read_text() in vault.get_secret(name).value
+    assert stat.S_IMODE((ca_dir / 'ca.key').stat().st_mode) == 0o600
+    assert (ca_dir / 'ca.key').read_text().splitlines()[1] not in first.output
+    assert 'thumbprint %s' % certificate_vault.get_certificate(name).properties.x509_thumbprint.hex().upper() in first['Show what the vault holds']['msg']
+
+    before = localvault.counters()
+    again = playbook(path, **arguments)
+    assert again.rc == 0 and 'changed=0' in again.output, again.output
+    assert writes_between(before, localvault.counters()) == {}
+    assert len(list(certificate_vault.list_properties_of_certificate_versions(name))) == 1

@@ -159,7 +159,7 @@ def test_every_injected_fault_was_retried_and_reported(throttled_fleet):
     throttled = sum(snapshots[2]['statuses'][operation].get('429', 0) - snapshots[0]['statuses'].get(operation, {}).get('429', 0)
                     for operation in snapshots[2]['statuses'])
     module_retries = sum(item['retries'] for host in throttled_fleet.hosts for item in run.result('set', host)['results'])
-    # Shown with pytest -s: the figures for the README.
+    # Shown with pytest -s: the figures for the performance guide.
     figures = (HOSTS, len(throttled_fleet.names), HOSTS * len(throttled_fleet.names), throttled_fleet.seconds, set_faults + read_faults,
                throttled, module_retries, read_faults)
     print('throttled fleet: %d hosts set %d secrets and read %d in %.1f s; %d faults injected (%d throttled); the modules reported '

@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.keyvault.azure.plugins.module_utils import _cert_material as material
@@ -195,6 +195,73 @@ class TestBackingSecret:
         with pytest.raises(KeyVaultInputError) as raised:
             material.split_backing_secret('not base64 !', 'application/x-pkcs12', 'the backing secret of x')
         assert str(raised.value) == 'the backing secret of x is not base64 PKCS#12 as its content type says'
+
+
+def request_for(key):
+    """The DER of a certificate signing request for ``key``, as the vault returns a pending request."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'leaf.example.test')])
+    return x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+class TestSigned:
+
+    @pytest.mark.parametrize('form', ['pem', 'pem-crlf', 'der', 'base64', 'base64-wrapped', 'pkcs7-pem', 'pkcs7-der', 'pkcs7-base64'])
+    def test_every_form_gives_the_certificates_in_order(self, chain, form):
+        p7 = pkcs7.serialize_certificates([chain.leaf, chain.ca], serialization.Encoding.DER)
+        data = {
+            'pem': pem(chain.leaf) + pem(chain.ca),
+            'pem-crlf': (pem(chain.leaf) + pem(chain.ca)).replace(b'\n', b'\r\n'),
+            'der': der(chain.leaf),
+            'base64': base64.b64encode(der(chain.leaf)),
+            'base64-wrapped': base64.encodebytes(der(chain.leaf)),
+            'pkcs7-pem': pkcs7.serialize_certificates([chain.leaf, chain.ca], serialization.Encoding.PEM),
+            'pkcs7-der': p7,
+            'pkcs7-base64': base64.b64encode(p7),
+        }[form]
+        loaded = material.load_signed_certificates(data, 'signed_certificate')
+        expected = [chain.leaf] if form in ('der', 'base64', 'base64-wrapped') else [chain.leaf, chain.ca]
+        assert sorted(der(c) for c in loaded) == sorted(der(c) for c in expected)
+
+    @pytest.mark.parametrize('data, message', [
+        (b'not a certificate', 'signed_certificate is not a certificate; give the certificate (and chain) as PEM, DER or base64-encoded DER'),
+        (b'-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+         'signed_certificate holds a CERTIFICATE block that is not a certificate; give the certificate (and chain) as PEM, DER or '
+         'base64-encoded DER'),
+        (b'-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n',
+         'signed_certificate holds a CERTIFICATE REQUEST block that is not a certificate; give the certificate (and chain) as PEM, DER or '
+         'base64-encoded DER'),
+    ])
+    def test_what_is_not_a_certificate(self, data, message):
+        with pytest.raises(KeyVaultInputError) as raised:
+            material.load_signed_certificates(data, 'signed_certificate')
+        assert str(raised.value) == message
+
+    def test_a_private_key_is_refused_without_quoting_it(self, chain):
+        with pytest.raises(KeyVaultInputError) as raised:
+            material.load_signed_certificates(pem(chain.leaf) + key_pem(chain.key), 'signed_certificate')
+        assert str(raised.value) == ('signed_certificate holds a private key; the key of a pending request stays in the vault, give only '
+                                     'the signed certificate and its chain')
+
+    def test_the_certificate_of_the_requests_key_comes_first(self, chain):
+        ordered = material.chain_for_request([chain.ca, chain.leaf], request_for(chain.key), 'signed_certificate')
+        assert ordered == [chain.leaf, chain.ca]
+
+    def test_a_certificate_for_another_key_names_both_keys(self, chain):
+        other = ec.generate_private_key(ec.SECP384R1())
+        with pytest.raises(KeyVaultInputError) as raised:
+            material.chain_for_request([chain.leaf, chain.ca], request_for(other), "signed_certificate for certificate 'web'")
+        request_key = hashlib.sha256(other.public_key().public_bytes(serialization.Encoding.DER,
+                                                                     serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest().upper()
+        given_key = hashlib.sha256(chain.key.public_key().public_bytes(serialization.Encoding.DER,
+                                                                       serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest().upper()
+        assert str(raised.value) == ("signed_certificate for certificate 'web' does not match the pending request: the request is for the "
+                                     "EC P-384 key %s, the given certificate (CN=leaf.example.test) holds the RSA 2048-bit key %s" % (
+                                         request_key, given_key))
+
+    def test_description_has_the_validity(self, chain):
+        described = material.describe_signed(chain.leaf)
+        assert (described['subject'], described['thumbprint']) == ('CN=leaf.example.test', hashlib.sha1(der(chain.leaf)).hexdigest().upper())
+        assert described['expires'] - described['not_before'] == 31 * 86400
 
 
 class TestState:

@@ -8,6 +8,7 @@ creation and compares what it made, instead of failing or starting a second one.
 
 import base64
 import datetime
+import hashlib
 
 import pytest
 from azure.keyvault.certificates import CertificatePolicy
@@ -19,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.keyvault.azure.plugins.module_utils import _cert_creation
 from ansible_collections.keyvault.azure.plugins.module_utils._cert_creation import CertificateCreation
 from ansible_collections.keyvault.azure.plugins.module_utils._errors import KeyVaultError
+from ansible_collections.keyvault.azure.plugins.module_utils._identifiers import KeyVaultInputError
 from ansible_collections.keyvault.azure.plugins.modules.certificate import CertificateTask
 
 URL = 'https://shop.vault.azure.net'
@@ -74,7 +76,7 @@ def params(**given):
     values = dict((option, None) for option in (
         'subject', 'dns_names', 'ip_addresses', 'emails', 'validity_in_months', 'key_type', 'key_size', 'curve', 'exportable', 'reuse_key',
         'content_type', 'issuer', 'ekus', 'key_usage', 'lifetime_actions', 'policy', 'enabled', 'tags', 'renew_before_expiry_days',
-        'renew_at_percentage', 'certificate', 'certificate_file', 'password'))
+        'renew_at_percentage', 'certificate', 'certificate_file', 'password', 'signed_certificate', 'signed_certificate_file'))
     values.update(name='web', state='present', force=False, wait=True, wait_timeout=300, recover=False, purge=False)
     values.update(given)
     return values
@@ -136,3 +138,35 @@ class TestModuleFlow:
         # The second creation meets another pending one: reported, not awaited again (the flow runs at most twice).
         assert (result['changed'], result['operation']['status'], result['operation']['started_by_this_task']) == (False, 'inProgress', False)
         assert [method for method, _path in vault.methods()] == ['GET', 'GET', 'POST', 'GET', 'GET', 'GET', 'POST', 'GET', 'GET']
+
+
+def pending_certificate():
+    """The current version while its creation is pending: no X.509 certificate yet."""
+    status, body = certificate(der_certificate())
+    del body['cer']
+    body.pop('x5t')
+    return (status, body)
+
+
+class TestMergeFlow:
+
+    def test_a_signed_certificate_for_a_named_issuers_request_is_refused_before_any_write(self, canned_module_vault):
+        signed = x509.load_der_x509_certificate(der_certificate()).public_bytes(serialization.Encoding.PEM).decode('ascii')
+        vault = canned_module_vault([pending_certificate(), operation('inProgress', issuer='DigiCert')],
+                                    params(wait=False, signed_certificate=signed))
+        with pytest.raises(KeyVaultInputError) as raised:
+            CertificateTask(vault).present()
+        assert str(raised.value) == ("signed_certificate cannot complete the pending creation of certificate 'web' in vault %s: it goes to "
+                                     "issuer DigiCert, which issues the certificate itself; only a request for issuer Unknown takes a signed "
+                                     "certificate" % URL)
+        assert [method for method, _path in vault.methods()] == ['GET', 'GET']
+
+    def test_a_signed_certificate_with_nothing_pending_is_compared_with_the_current_version(self, canned_module_vault):
+        der = der_certificate()
+        signed = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode('ascii')
+        status, body = certificate(der)
+        body['x5t'] = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode('ascii').rstrip('=')
+        vault = canned_module_vault([(status, body)], params(signed_certificate=signed))
+        result = CertificateTask(vault).present()
+        assert (result['changed'], result['reasons'], result['operation']) == (False, [], None)
+        assert vault.methods() == [('GET', '/certificates/web/')]
