@@ -131,10 +131,12 @@ def test_a_failing_item_does_not_stop_the_others(partial_run, localvault, vault)
 @pytest.fixture(scope='module')
 def exclusive_run(playbook, localvault, vault):
     selector = {'managed-by': unique_name('ansible')}
+    # A tag of this test's own: the vault is shared, and other tests list secrets by their tags.
+    other_tag = {'app': unique_name('exclusive')}
     names = dict((case, unique_name('x-' + case)) for case in ('listed', 'unlisted', 'untagged', 'other-value', 'new'))
     vault.set_secret(names['listed'], 'listed-value', tags=selector)
-    vault.set_secret(names['unlisted'], 'unlisted-value', tags=dict(selector, app='x'))
-    vault.set_secret(names['untagged'], 'untagged-value', tags={'app': 'x'})
+    vault.set_secret(names['unlisted'], 'unlisted-value', tags=dict(selector, **other_tag))
+    vault.set_secret(names['untagged'], 'untagged-value', tags=other_tag)
     vault.set_secret(names['other-value'], 'other-value', tags={'managed-by': 'someone-else'})
     arguments = dict(tags=selector, exclusive_tags=selector, secrets=[
         {'name': names['listed'], 'value': 'listed-value'}, {'name': names['new'], 'value': 'new-exclusive-value'}])
