@@ -683,6 +683,10 @@ def main(argv=None):
         else:
             command.add_argument("--no-prepare", action="store_true", help="skip playbooks/prepare_vm.yml (the VMs then have no Azure SDK)")
     arguments = parser.parse_args(argv)
+    # "Press Ctrl-C to remove it" must hold even when the harness was started with SIGINT ignored, as a shell
+    # without job control starts its background commands (and pytest run that way passes it on): Python then
+    # leaves SIGINT ignored, and `up` would never end.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     reason = unavailable_reason()
     if reason:
         sys.stderr.write(f"fleet_harness: cannot run a VM fleet here: {reason}\n")

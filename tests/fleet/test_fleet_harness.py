@@ -82,13 +82,13 @@ def test_an_interrupted_fleet_removes_itself(runnable, tmp_path, signal_number):
         process = subprocess.Popen([sys.executable, HARNESS, "up", "--vms", "2", "--no-prepare"], stdout=log,  # pylint: disable=consider-using-with
                                    stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 60
         while "the fleet is up" not in log_path.read_text() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         workdir = re.search(r"in (/\S+kvfleet-\S+)", log_path.read_text()).group(1)
         assert leftovers(rf"{process.pid}[a-z]", workdir)
         process.send_signal(signal_number)
-        assert process.wait(timeout=180) == 130, log_path.read_text()
+        assert process.wait(timeout=60) == 130, log_path.read_text()
     finally:
         if process.poll() is None:
             process.kill()
