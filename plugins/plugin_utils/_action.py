@@ -30,6 +30,15 @@ from ansible_collections.keyvault.azure.plugins.module_utils._options import OPT
 from ansible_collections.keyvault.azure.plugins.plugin_utils._shared_tokens import this_run
 
 
+def turn_key(key):
+    """``key`` as hosts take turns on it: vault and object names in lower case.
+
+    Key Vault object names are case-insensitive ("Keys, secrets, and certificates overview", Microsoft Learn), and so are
+    host names in vault URLs: ``DB-Password`` and ``db-password`` are one object, and their writers take one turn.
+    """
+    return [part.lower() if isinstance(part, str) else part for part in key]
+
+
 class KeyVaultAction(ActionBase):
     """Runs the module named by ``MODULE``, one host at a time per object (or set of objects) when ``CONVERGES``.
 
@@ -59,7 +68,7 @@ class KeyVaultAction(ActionBase):
         with ExitStack() as turns:
             if run_cache is not None:
                 # One order for every host, so that no two hosts each hold an object the other waits for.
-                for key in sorted(self.object_keys(), key=lambda key: json.dumps(key, default=str)):
+                for key in sorted((turn_key(key) for key in self.object_keys()), key=lambda key: json.dumps(key, default=str)):
                     turns.enter_context(run_cache.locked('converge', key))
             module_result = self._execute_module(module_name=self.MODULE, module_args=self.module_args, task_vars=task_vars)
         result = merge_hash(result, module_result)

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Without any private directory for the run's lock, a converging task fails before it runs its module."""
 
+import contextlib
 import os
 import types
 
@@ -52,3 +53,29 @@ def test_unset_connection_options_come_from_templated_variables():
     # The task's vault_name hides the vault_url variable; the task's retries win; lookup-only variables are not passed on.
     assert args == {'secret_name': 'db', 'vault_name': 'shop', 'retries': 1, 'timeout': 7, 'client_id': 'from-vars'}
     assert action.object_keys() == [['keyvault.azure.secret', 'shop', 'db']]
+
+
+def test_names_that_differ_only_in_case_take_one_turn(monkeypatch):
+    taken = []
+
+    class RecordingCache:
+        def locked(self, namespace, key):
+            taken.append((namespace, key))
+            return contextlib.nullcontext()
+
+    class RecordingAction(SecretActionModule):
+        def _execute_module(self, **kwargs):  # pylint: disable=arguments-differ
+            return {'changed': False}
+
+        def _remove_tmp_path(self, path):  # pylint: disable=arguments-differ
+            pass
+
+    monkeypatch.setattr(_action, 'this_run', lambda: types.SimpleNamespace(cache=RecordingCache(), unavailable=None))
+    monkeypatch.setattr(ActionBase, 'run', lambda self, tmp=None, task_vars=None: {})
+    for name, vault in (('DB-Password', 'https://Shop.vault.azure.net'), ('db-password', 'https://shop.vault.azure.net')):
+        action = RecordingAction.__new__(RecordingAction)
+        action._task = types.SimpleNamespace(check_mode=False, args={'name': name, 'vault_url': vault})  # pylint: disable=protected-access
+        action._templar = Templar(loader=DataLoader(), variables={})  # pylint: disable=protected-access
+        action._connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None))  # pylint: disable=protected-access
+        action.run(task_vars={})
+    assert taken[0] == taken[1] == ('converge', ['keyvault.azure.secret', 'https://shop.vault.azure.net', 'db-password'])
